@@ -1,0 +1,21 @@
+/**
+ * Attribute keys used by otelkit metrics. Semantic-convention keys keep their upstream spelling;
+ * the rest are otelkit's own and documented in the README's metric catalog.
+ */
+export const ATTR = Object.freeze({
+  HTTP_REQUEST_METHOD: 'http.request.method',
+  HTTP_RESPONSE_STATUS_CODE: 'http.response.status_code',
+  HTTP_ROUTE: 'http.route',
+  URL_SCHEME: 'url.scheme',
+  ERROR_TYPE: 'error.type',
+  SERVER_ADDRESS: 'server.address',
+  SERVER_PORT: 'server.port',
+  NETWORK_PROTOCOL_VERSION: 'network.protocol.version',
+  SERVICE_NAME: 'service.name',
+  SERVICE_VERSION: 'service.version',
+  SERVICE_INSTANCE_ID: 'service.instance.id',
+  DEPLOYMENT_ENVIRONMENT_NAME: 'deployment.environment.name',
+  OPERATION_NAME: 'operation.name',
+  OPERATION_TYPE: 'operation.type',
+  OPERATION_OUTCOME: 'operation.outcome',
+} as const);

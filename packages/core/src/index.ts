@@ -1,0 +1,43 @@
+/**
+ * @otelkit/core: the otelkit metric catalog (names, units, descriptions, attribute keys), view presets,
+ * service metrics and timing helpers, on the OpenTelemetry API only. Works under any OTel SDK setup.
+ * @packageDocumentation
+ */
+export { DURATION_BUCKETS_SECONDS } from './buckets.js';
+export { ATTR } from './catalog/attributes.js';
+export type { InstrumentKind, MetricDefinition, MetricStability } from './catalog/types.js';
+export { HTTP_SERVER_ACTIVE_REQUESTS, HTTP_SERVER_REQUEST_DURATION } from './catalog/http.js';
+export { PROCESS_UPTIME, SERVICE_STARTS } from './catalog/service.js';
+export { OPERATION_DURATION } from './catalog/operation.js';
+export { METRIC_CATALOG } from './catalog/index.js';
+export { createInstrument, type InstrumentByKind } from './instruments.js';
+export { getOtelkitMeter, OTELKIT_VERSION } from './meter.js';
+export {
+  DEFAULT_CARDINALITY_LIMIT,
+  cardinalityLimitView,
+  dropView,
+  durationHistogramView,
+  otelkitViews,
+  createMetricNameFilter,
+  type MetricNameFilterOptions,
+  type OtelkitViewOptions,
+} from './views.js';
+export { globToRegExp, matchesAny } from './glob.js';
+export {
+  registerServiceMetrics,
+  serviceResourceAttributes,
+  type ServiceIdentity,
+  type ServiceMetricsOptions,
+} from './service-metrics.js';
+export {
+  createOperationTimer,
+  errorTypeOf,
+  type OperationOutcome,
+  type OperationTimer,
+  type OperationTimerOptions,
+  type StopTimer,
+} from './timing.js';
+export { contain, describeError, reportOnce } from './diagnostics.js';
+export { createHandle, noopHandle, type BridgeHandle } from './handle.js';
+export type { ReadinessCheck, ReadinessResult } from './readiness.js';
+export type { ModuleBridge } from './module-bridge.js';

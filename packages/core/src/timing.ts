@@ -1,0 +1,104 @@
+import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
+import { ATTR } from './catalog/attributes.js';
+import { OPERATION_DURATION } from './catalog/operation.js';
+import { describeError, reportOnce } from './diagnostics.js';
+import { createInstrument } from './instruments.js';
+import { getOtelkitMeter } from './meter.js';
+
+/** Outcome of a timed operation, the `operation.outcome` attribute. */
+export type OperationOutcome = 'success' | 'error';
+
+/** Stops a manual timer; pass the error if the operation failed. Calls after the first do nothing. */
+export type StopTimer = (error?: unknown) => void;
+
+/** Times user operations into `operation.duration` (seconds, 10 ms–10 s buckets). */
+export interface OperationTimer {
+  /**
+   * Runs `fn` and records its duration. If `fn` returns a native promise (an async function does),
+   * the time runs until it settles. The result, the returned promise and any error are handed back untouched.
+   */
+  measure<T>(name: string, fn: () => T, attributes?: Attributes): T;
+  /** Starts a timer for an operation that begins and ends in different places. */
+  start(name: string, attributes?: Attributes): StopTimer;
+}
+
+/** Options of {@link createOperationTimer}. */
+export type OperationTimerOptions = {
+  /** `operation.type` of every measurement, e.g. `db`, `message`, `job`. */
+  type?: string;
+  /** Meter to record through. @default the global meter for `@otelkit/core` */
+  meter?: Meter;
+};
+
+const MAX_ERROR_TYPE_LENGTH = 64;
+
+/**
+ * `error.type` of a failure: the error's class name (`TypeError`, `QueryTimeoutError`), or
+ * `_OTHER` for thrown non-errors, capped in length to keep cardinality bounded.
+ */
+export function errorTypeOf(error: unknown): string {
+  if (error instanceof Error) {
+    const name = error.constructor?.name || error.name;
+    if (typeof name === 'string' && name.length > 0) return name.slice(0, MAX_ERROR_TYPE_LENGTH);
+  }
+  return '_OTHER';
+}
+
+/**
+ * Creates an operation timer. Never throws into the caller: a failure to record is reported once
+ * through `diag` and otherwise ignored.
+ *
+ * @example
+ * const db = createOperationTimer({ type: 'db' });
+ * const user = await db.measure('users.find', () => pool.query('select ...'));
+ * const stop = db.start('users.import'); ...; stop(error);
+ */
+export function createOperationTimer(options: OperationTimerOptions = {}): OperationTimer {
+  let histogram: Histogram | undefined;
+  const record = (name: string, startMs: number, attributes: Attributes | undefined, failed: boolean, error: unknown): void => {
+    try {
+      histogram ??= createInstrument(options.meter ?? getOtelkitMeter(), OPERATION_DURATION);
+      const point: Attributes = { ...attributes, [ATTR.OPERATION_NAME]: name };
+      if (options.type !== undefined) point[ATTR.OPERATION_TYPE] = options.type;
+      point[ATTR.OPERATION_OUTCOME] = failed ? 'error' : 'success';
+      if (failed) point[ATTR.ERROR_TYPE] = errorTypeOf(error);
+      histogram.record((performance.now() - startMs) / 1000, point);
+    } catch (recordError) {
+      reportOnce('operation-timer.record', `recording operation "${name}" failed: ${describeError(recordError)}`);
+    }
+  };
+
+  return {
+    measure<T>(name: string, fn: () => T, attributes?: Attributes): T {
+      const startMs = performance.now();
+      let result: T;
+      try {
+        result = fn();
+      } catch (error) {
+        record(name, startMs, attributes, true, error);
+        throw error;
+      }
+      if (result instanceof Promise) {
+        // A derived promise, so the caller's promise is returned as it is; ours never rejects.
+        // Only native promises: calling then() on a lazy thenable (a knex or mongoose query) would
+        // run it a second time. Such callers await inside fn instead.
+        result.then(
+          () => record(name, startMs, attributes, false, undefined),
+          (error: unknown) => record(name, startMs, attributes, true, error),
+        );
+      } else {
+        record(name, startMs, attributes, false, undefined);
+      }
+      return result;
+    },
+    start(name: string, attributes?: Attributes): StopTimer {
+      const startMs = performance.now();
+      let stopped = false;
+      return (...args: [error?: unknown]) => {
+        if (stopped) return;
+        stopped = true;
+        record(name, startMs, attributes, args.length > 0 && args[0] !== undefined, args[0]);
+      };
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { registerServiceMetrics, serviceResourceAttributes } from '@otelkit/core';
+import { createTestMeterProvider } from './metric-reader.js';
+
+describe('service metrics', () => {
+  it('reports uptime in seconds at collection time and counts one start', async () => {
+    const { provider, reader } = createTestMeterProvider();
+    const handle = registerServiceMetrics({ meter: provider.getMeter('test'), startTimeMs: Date.now() - 5_000 });
+    const uptime = (await reader.metric('process.uptime'))?.dataPoints[0]?.value as number;
+    expect(uptime).toBeGreaterThanOrEqual(5);
+    expect(uptime).toBeLessThan(60);
+    expect((await reader.metric('process.uptime'))?.descriptor.unit).toBe('s');
+    expect((await reader.metric('service.starts'))?.dataPoints[0]?.value).toBe(1);
+    handle.unbind();
+    const last = (await reader.metric('process.uptime'))?.dataPoints[0]?.value;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The SDK keeps a cumulative gauge's last point; what unbind stops is our callback.
+    expect((await reader.metric('process.uptime'))?.dataPoints[0]?.value).toBe(last);
+  });
+
+  it('turns a service identity into semantic-convention resource attributes', () => {
+    expect(serviceResourceAttributes({ name: 'checkout', version: '1.2.3', environment: 'prod', instanceId: 'i-1' })).toEqual({
+      'service.name': 'checkout',
+      'service.version': '1.2.3',
+      'deployment.environment.name': 'prod',
+      'service.instance.id': 'i-1',
+    });
+    expect(serviceResourceAttributes({ name: 'a' })).toEqual({ 'service.name': 'a' });
+  });
+});
