@@ -21,9 +21,9 @@ export const HTTP_SERVER_REQUEST_DURATION: MetricDefinition<'histogram'> = Objec
 });
 
 /** `http.server.active_requests`: semantic convention (development); instrumentation-http lacks it, otelkit adds it. */
-export const HTTP_SERVER_ACTIVE_REQUESTS: MetricDefinition<'updowncounter'> = Object.freeze({
+export const HTTP_SERVER_ACTIVE_REQUESTS: MetricDefinition<'observable-updowncounter'> = Object.freeze({
   name: 'http.server.active_requests',
-  kind: 'updowncounter',
+  kind: 'observable-updowncounter',
   unit: '{request}',
   description: 'Number of active HTTP server requests.',
   attributes: [ATTR.HTTP_REQUEST_METHOD, ATTR.URL_SCHEME],

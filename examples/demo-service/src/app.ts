@@ -1,0 +1,57 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+
+/** Fails roughly one call in `1 / failureRatio`, deterministic per call count so numbers are stable. */
+function shouldFail(counter: { calls: number }, every: number): boolean {
+  counter.calls++;
+  return counter.calls % every === 0;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The demo's express app:
+ * - `GET /`: fast, always 200;
+ * - `GET /slow`: 100–600 ms, always 200;
+ * - `GET /fail`: always 500 (an unhandled error, as a bug would give);
+ * - `GET /users/:id`: fast, 404 for ids above 100, so routes carry templates, not raw paths;
+ * - `GET /flaky`: fails one call in four.
+ */
+export function createApp(): Express {
+  const app = express();
+  const flaky = { calls: 0 };
+
+  app.get('/', (_req, res) => {
+    res.json({ ok: true, service: 'otelkit-demo' });
+  });
+
+  app.get('/slow', async (_req, res) => {
+    await sleep(100 + Math.floor(Math.random() * 500));
+    res.json({ ok: true, slow: true });
+  });
+
+  app.get('/fail', () => {
+    throw new Error('this route always fails');
+  });
+
+  app.get('/users/:id', (req, res) => {
+    const id = Number(req.params.id);
+    if (!Number.isInteger(id) || id > 100) {
+      res.status(404).json({ error: 'no such user' });
+      return;
+    }
+    res.json({ id, name: `user-${id}` });
+  });
+
+  app.get('/flaky', (_req, res) => {
+    if (shouldFail(flaky, 4)) {
+      res.status(503).json({ error: 'downstream unavailable' });
+      return;
+    }
+    res.json({ ok: true });
+  });
+
+  app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(500).json({ error: error.message });
+  });
+  return app;
+}

@@ -1,0 +1,18 @@
+/** Paths the load mode cycles through: fast, slow, failing, templated and flaky routes. */
+export const LOAD_PATHS = ['/', '/', '/', '/slow', '/fail', '/users/7', '/users/42', '/users/404', '/flaky'] as const;
+
+/**
+ * Sends requests to every demo route, `ratePerSecond` in all, until the returned stop function is
+ * called. Each request is awaited and its errors ignored: the load must never crash the demo.
+ */
+export function startLoad(baseUrl: string, ratePerSecond: number): () => void {
+  let index = 0;
+  const timer = setInterval(() => {
+    const path = LOAD_PATHS[index++ % LOAD_PATHS.length];
+    fetch(`${baseUrl}${path}`)
+      .then((response) => response.arrayBuffer())
+      .catch(() => undefined);
+  }, Math.max(1, Math.round(1000 / ratePerSecond)));
+  timer.unref();
+  return () => clearInterval(timer);
+}

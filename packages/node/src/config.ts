@@ -1,0 +1,277 @@
+import { diag } from '@opentelemetry/api';
+
+/** Trace exporters otelkit can start: `otlp` (OTLP/HTTP), `console`, or `none`. */
+export type TracesExporterName = 'otlp' | 'console' | 'none';
+/** Metric exporters otelkit can start: `prometheus` (pull), `otlp` (push), `console`, or `none`. */
+export type MetricsExporterName = 'prometheus' | 'otlp' | 'console' | 'none';
+/** OTLP/HTTP encodings. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+/** Samplers named by `OTEL_TRACES_SAMPLER`. */
+export type SamplerName =
+  | 'always_on'
+  | 'always_off'
+  | 'traceidratio'
+  | 'parentbased_always_on'
+  | 'parentbased_always_off'
+  | 'parentbased_traceidratio';
+
+/**
+ * Everything `start()` needs, fully resolved. `start(options)` takes a partial of this; the preload
+ * builds it from environment variables with {@link configFromEnv}.
+ */
+export type OtelkitConfig = {
+  /** `OTEL_SDK_DISABLED`: start nothing. */
+  disabled: boolean;
+  /** `OTEL_SERVICE_NAME` (else `service.name` of `OTEL_RESOURCE_ATTRIBUTES`, else the package name). */
+  serviceName: string | undefined;
+  /** Extra resource attributes, `OTEL_RESOURCE_ATTRIBUTES`. */
+  resourceAttributes: Record<string, string>;
+  /** `OTEL_TRACES_EXPORTER`; undefined means "not set", see the README for what that does. */
+  tracesExporter: TracesExporterName | undefined;
+  /** `OTEL_METRICS_EXPORTER` (a list). @default ['prometheus'] */
+  metricsExporters: MetricsExporterName[];
+  /** Traces endpoint: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as is, or `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`. */
+  otlpTracesEndpoint: string | undefined;
+  /** Metrics endpoint, as for traces with `/v1/metrics`. */
+  otlpMetricsEndpoint: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`. @default 'http/protobuf' */
+  otlpProtocol: OtlpProtocol;
+  /** `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`, decoded. */
+  otlpHeaders: Record<string, string>;
+  /** `OTEL_TRACES_SAMPLER`. @default 'parentbased_always_on' */
+  sampler: SamplerName;
+  /** `OTEL_TRACES_SAMPLER_ARG` for the ratio samplers, 0..1. @default 1 */
+  samplerRatio: number;
+  /** `OTEL_EXPORTER_PROMETHEUS_HOST`. @default '127.0.0.1' (loopback: not exposed unless configured) */
+  prometheusHost: string;
+  /** `OTEL_EXPORTER_PROMETHEUS_PORT`; 0 picks a free port. @default 9464 */
+  prometheusPort: number;
+  /** `OTEL_LOG_LEVEL`. @default 'warn' */
+  logLevel: 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';
+  /** `OTELKIT_METRICS_ALLOW`: keep only metrics matching these globs. */
+  metricsAllow: string[] | undefined;
+  /** `OTELKIT_METRICS_DENY`: drop metrics matching these globs. */
+  metricsDeny: string[];
+  /** `OTELKIT_CARDINALITY_LIMIT`: attribute sets per metric stream. @default 2000 */
+  cardinalityLimit: number;
+  /** `OTELKIT_SHUTDOWN_TIMEOUT_MS`: how long a SIGTERM/SIGINT waits for the flush. @default 5000 */
+  shutdownTimeoutMs: number;
+  /** `OTELKIT_HANDLE_SIGNALS`: flush on SIGTERM/SIGINT. @default true */
+  handleSignals: boolean;
+  /** `OTELKIT_HTTP_REQUEST_HEADERS`: request headers recorded on server spans (Authorization and Cookie never). */
+  httpRequestHeaders: string[];
+  /** `OTELKIT_TRACE_RESPONSE_HEADER`: send `traceresponse` on every instrumented response. @default true */
+  traceResponseHeader: boolean;
+  /** `OTELKIT_RUNTIME_METRICS`: event loop, GC and heap metrics. @default true */
+  runtimeMetrics: boolean;
+  /** `OTELKIT_HEALTH_CHECK_TIMEOUT_MS`: default timeout of each readiness check. @default 2000 */
+  healthCheckTimeoutMs: number;
+  /** `OTELKIT_BRIDGES_DISABLED`: names of zero-code bridges to leave off (`all` for every one). */
+  bridgesDisabled: string[];
+};
+
+const DEFAULTS: OtelkitConfig = {
+  disabled: false,
+  serviceName: undefined,
+  resourceAttributes: {},
+  tracesExporter: undefined,
+  metricsExporters: ['prometheus'],
+  otlpTracesEndpoint: undefined,
+  otlpMetricsEndpoint: undefined,
+  otlpProtocol: 'http/protobuf',
+  otlpHeaders: {},
+  sampler: 'parentbased_always_on',
+  samplerRatio: 1,
+  prometheusHost: '127.0.0.1',
+  prometheusPort: 9464,
+  logLevel: 'warn',
+  metricsAllow: undefined,
+  metricsDeny: [],
+  cardinalityLimit: 2000,
+  shutdownTimeoutMs: 5000,
+  handleSignals: true,
+  httpRequestHeaders: [],
+  traceResponseHeader: true,
+  runtimeMetrics: true,
+  healthCheckTimeoutMs: 2000,
+  bridgesDisabled: [],
+};
+
+/** The built-in defaults, for documentation and tests. */
+export function defaultConfig(): OtelkitConfig {
+  return structuredClone(DEFAULTS);
+}
+
+/** Headers that never reach span attributes, whatever the allowlist says. */
+export const NEVER_CAPTURED_HEADERS: readonly string[] = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'];
+
+type Env = Record<string, string | undefined>;
+
+/** A problem found while reading the environment: the variable, what was wrong, what is used instead. */
+export type ConfigProblem = { variable: string; message: string };
+
+/**
+ * Reads otelkit's configuration from environment variables, standard `OTEL_*` first. A bad value
+ * never stops the app: it is reported (one line naming the variable and the default used) and the
+ * default applies.
+ */
+export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const reader = new EnvReader(env, problems);
+  const config = defaultConfig();
+
+  config.disabled = reader.boolean('OTEL_SDK_DISABLED', false);
+  config.serviceName = reader.string('OTEL_SERVICE_NAME');
+  config.resourceAttributes = reader.keyValues('OTEL_RESOURCE_ATTRIBUTES');
+  config.tracesExporter = reader.oneOf('OTEL_TRACES_EXPORTER', ['otlp', 'console', 'none'] as const, undefined);
+  config.metricsExporters = reader.listOf('OTEL_METRICS_EXPORTER', ['prometheus', 'otlp', 'console', 'none'] as const, ['prometheus']);
+
+  const base = reader.url('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const joined = (path: string) => (base ? `${base.replace(/\/+$/, '')}${path}` : undefined);
+  config.otlpTracesEndpoint = reader.url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? joined('/v1/traces');
+  config.otlpMetricsEndpoint = reader.url('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') ?? joined('/v1/metrics');
+  const protocols = ['http/protobuf', 'http/json'] as const;
+  config.otlpProtocol =
+    reader.oneOf('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', protocols, undefined) ??
+    reader.oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', protocols, 'http/protobuf');
+  config.otlpHeaders = {
+    ...reader.keyValues('OTEL_EXPORTER_OTLP_HEADERS', true),
+    ...reader.keyValues('OTEL_EXPORTER_OTLP_TRACES_HEADERS', true),
+  };
+
+  config.sampler = reader.oneOf(
+    'OTEL_TRACES_SAMPLER',
+    ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const,
+    'parentbased_always_on',
+  );
+  config.samplerRatio = reader.number('OTEL_TRACES_SAMPLER_ARG', 1, { min: 0, max: 1 });
+  config.prometheusHost = reader.string('OTEL_EXPORTER_PROMETHEUS_HOST') ?? DEFAULTS.prometheusHost;
+  config.prometheusPort = reader.number('OTEL_EXPORTER_PROMETHEUS_PORT', DEFAULTS.prometheusPort, { min: 0, max: 65535, integer: true });
+  config.logLevel = reader.oneOf('OTEL_LOG_LEVEL', ['none', 'error', 'warn', 'info', 'debug', 'verbose', 'all'] as const, 'warn', true);
+
+  config.metricsAllow = reader.list('OTELKIT_METRICS_ALLOW');
+  config.metricsDeny = reader.list('OTELKIT_METRICS_DENY') ?? [];
+  config.cardinalityLimit = reader.number('OTELKIT_CARDINALITY_LIMIT', DEFAULTS.cardinalityLimit, { min: 1, integer: true });
+  config.shutdownTimeoutMs = reader.number('OTELKIT_SHUTDOWN_TIMEOUT_MS', DEFAULTS.shutdownTimeoutMs, { min: 0, integer: true });
+  config.handleSignals = reader.boolean('OTELKIT_HANDLE_SIGNALS', true);
+  config.httpRequestHeaders = (reader.list('OTELKIT_HTTP_REQUEST_HEADERS') ?? []).map((h) => h.toLowerCase());
+  config.traceResponseHeader = reader.boolean('OTELKIT_TRACE_RESPONSE_HEADER', true);
+  config.runtimeMetrics = reader.boolean('OTELKIT_RUNTIME_METRICS', true);
+  config.healthCheckTimeoutMs = reader.number('OTELKIT_HEALTH_CHECK_TIMEOUT_MS', DEFAULTS.healthCheckTimeoutMs, { min: 1, integer: true });
+  config.bridgesDisabled = reader.list('OTELKIT_BRIDGES_DISABLED') ?? [];
+  return { config, problems };
+}
+
+/** Writes each configuration problem as one diagnostic line. */
+export function reportConfigProblems(problems: readonly ConfigProblem[]): void {
+  for (const problem of problems) diag.warn(`otelkit: ${problem.variable}: ${problem.message}`);
+}
+
+class EnvReader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: ConfigProblem[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  private bad(variable: string, value: string, expected: string, fallback: unknown, secret = false): void {
+    const shown = secret ? 'value (not shown: it may hold credentials)' : `value ${JSON.stringify(value)}`;
+    this.problems.push({
+      variable,
+      message: `invalid ${shown} (expected ${expected}); using ${JSON.stringify(fallback)}`,
+    });
+  }
+
+  string(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const lower = value.toLowerCase();
+    if (lower === 'true' || lower === '1') return true;
+    if (lower === 'false' || lower === '0') return false;
+    this.bad(name, value, 'true or false', fallback);
+    return fallback;
+  }
+
+  number(name: string, fallback: number, limits: { min?: number; max?: number; integer?: boolean } = {}): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    const ok =
+      Number.isFinite(parsed) &&
+      (!limits.integer || Number.isInteger(parsed)) &&
+      (limits.min === undefined || parsed >= limits.min) &&
+      (limits.max === undefined || parsed <= limits.max);
+    if (ok) return parsed;
+    const range = `${limits.integer ? 'an integer' : 'a number'}${limits.min !== undefined ? ` >= ${limits.min}` : ''}${limits.max !== undefined ? ` <= ${limits.max}` : ''}`;
+    this.bad(name, value, range, fallback);
+    return fallback;
+  }
+
+  oneOf<T extends string, F extends T | undefined>(name: string, allowed: readonly T[], fallback: F, caseInsensitive = true): T | F {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const normal = caseInsensitive ? value.toLowerCase() : value;
+    if ((allowed as readonly string[]).includes(normal)) return normal as T;
+    this.bad(name, value, `one of ${allowed.join(', ')}`, fallback ?? 'unset');
+    return fallback;
+  }
+
+  list(name: string): string[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    return value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  }
+
+  listOf<T extends string>(name: string, allowed: readonly T[], fallback: T[]): T[] {
+    const items = this.list(name);
+    if (items === undefined) return fallback;
+    const unknown = items.filter((item) => !(allowed as readonly string[]).includes(item.toLowerCase()));
+    if (unknown.length > 0 || items.length === 0) {
+      this.bad(name, this.raw(name) ?? '', `a list of ${allowed.join(', ')}`, fallback.join(','));
+      return fallback;
+    }
+    return items.map((item) => item.toLowerCase() as T);
+  }
+
+  url(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+    } catch {
+      // reported below
+    }
+    this.bad(name, value, 'an http:// or https:// URL', 'unset');
+    return undefined;
+  }
+
+  keyValues(name: string, secret = false): Record<string, string> {
+    const value = this.raw(name);
+    const result: Record<string, string> = {};
+    if (value === undefined) return result;
+    for (const pair of value.split(',')) {
+      if (pair.trim() === '') continue;
+      const at = pair.indexOf('=');
+      const key = at > 0 ? pair.slice(0, at).trim() : '';
+      if (!key) {
+        this.bad(name, value, 'key=value pairs separated by commas', 'the valid pairs only', secret);
+        continue;
+      }
+      try {
+        result[key] = decodeURIComponent(pair.slice(at + 1).trim());
+      } catch {
+        this.bad(name, value, 'percent-encoded values', 'the valid pairs only', secret);
+      }
+    }
+    return result;
+  }
+}

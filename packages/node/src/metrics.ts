@@ -1,0 +1,100 @@
+import { metrics } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import {
+  AggregationTemporality,
+  ConsoleMetricExporter,
+  type InstrumentType,
+  type ResourceMetrics,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+  type PushMetricExporter,
+} from '@opentelemetry/sdk-metrics';
+import { createMetricNameFilter, describeError, otelkitViews, reportOnce } from '@otelkit/core';
+import type { OtelkitConfig } from './config.js';
+import { PrometheusPullReader } from './prometheus-reader.js';
+
+/** The meter provider and, when Prometheus is on, the pull reader behind `/metrics`. */
+export type MetricsPipeline = { provider: MeterProvider; prometheus: PrometheusPullReader | undefined };
+
+/** Creates the meter provider with otelkit's views and the readers the configuration names, and sets it as the global one. */
+export function startMetrics(config: OtelkitConfig, resource: Resource): MetricsPipeline {
+  const filter = createMetricNameFilter({ allow: config.metricsAllow, deny: config.metricsDeny });
+  const readers: IMetricReader[] = [];
+  let prometheus: PrometheusPullReader | undefined;
+  for (const name of new Set(config.metricsExporters)) {
+    if (name === 'prometheus') {
+      prometheus = new PrometheusPullReader({ cardinalityLimit: config.cardinalityLimit, filter });
+      readers.push(prometheus);
+    } else if (name === 'console') {
+      readers.push(periodic(new ConsoleMetricExporter(), config));
+    } else if (name === 'otlp') {
+      readers.push(periodic(new LazyOtlpMetricExporter(config), config));
+    }
+  }
+  const provider = new MeterProvider({
+    resource,
+    readers,
+    views: otelkitViews({ deny: config.metricsDeny, cardinalityLimit: config.cardinalityLimit }),
+  });
+  metrics.setGlobalMeterProvider(provider);
+  return { provider, prometheus };
+}
+
+function periodic(exporter: PushMetricExporter, config: OtelkitConfig): PeriodicExportingMetricReader {
+  return new PeriodicExportingMetricReader({
+    exporter,
+    cardinalityLimits: { default: config.cardinalityLimit },
+  });
+}
+
+/**
+ * The OTLP metric exporter, loaded on first use so that starting (which must stay synchronous, to
+ * patch modules before the app loads them) and the common Prometheus-only setup do not pay for it.
+ */
+class LazyOtlpMetricExporter implements PushMetricExporter {
+  private readonly exporter: Promise<PushMetricExporter | undefined>;
+
+  constructor(config: OtelkitConfig) {
+    this.exporter = otlpMetricExporter(config);
+  }
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    this.exporter.then(
+      (exporter) =>
+        exporter
+          ? exporter.export(metrics, resultCallback)
+          : resultCallback({ code: ExportResultCode.FAILED, error: new Error('OTLP metric exporter unavailable') }),
+      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
+    );
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.exporter)?.forceFlush();
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.exporter)?.shutdown();
+  }
+
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    void instrumentType;
+    return AggregationTemporality.CUMULATIVE;
+  }
+}
+
+async function otlpMetricExporter(config: OtelkitConfig): Promise<PushMetricExporter | undefined> {
+  const options = { ...(config.otlpMetricsEndpoint ? { url: config.otlpMetricsEndpoint } : {}), headers: config.otlpHeaders };
+  try {
+    if (config.otlpProtocol === 'http/json') {
+      const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-http');
+      return new OTLPMetricExporter(options);
+    }
+    const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
+    return new OTLPMetricExporter(options);
+  } catch (error) {
+    reportOnce('metrics.otlp', `OTLP metric export is unavailable: ${describeError(error)}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,188 @@
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import {
+  DataPointType,
+  type DataPoint,
+  type Histogram,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { reportOnce } from '@otelkit/core';
+
+/**
+ * Prometheus text exposition (format 0.0.4) of collected OpenTelemetry metrics, following the
+ * OpenTelemetry specification's Prometheus compatibility rules, which the stock
+ * `@opentelemetry/exporter-prometheus` serializer does not fully apply:
+ * - unit suffixes: `http.server.request.duration` (unit `s`) becomes
+ *   `http_server_request_duration_seconds`; `By` gives `_bytes`, `1` on a gauge `_ratio`,
+ *   `X/Y` gives `_X_per_Y`, annotations like `{request}` give none;
+ * - `_total` on monotonic sums (counters), after the unit suffix;
+ * - non-monotonic sums (up-down counters) and gauges as `gauge`;
+ * - histograms as `_bucket{le}` (cumulative), `_sum`, `_count`;
+ * - resource attributes once, on `target_info`; the instrumentation scope as `otel_scope_name` and
+ *   `otel_scope_version` labels;
+ * - one `# HELP`/`# TYPE` block per metric family, even when several scopes report the same name.
+ */
+export type PrometheusSerializerOptions = {
+  /** Keep only metrics (by OpenTelemetry name) for which this returns true. */
+  filter?: (metricName: string) => boolean;
+  /** Leave out `otel_scope_name`/`otel_scope_version` labels. @default false */
+  withoutScopeInfo?: boolean;
+  /** Leave out `target_info`. @default false */
+  withoutTargetInfo?: boolean;
+};
+
+const UNIT_NAMES: Record<string, string> = {
+  d: 'days', h: 'hours', min: 'minutes', s: 'seconds', ms: 'milliseconds', us: 'microseconds', ns: 'nanoseconds',
+  By: 'bytes', KiBy: 'kibibytes', MiBy: 'mebibytes', GiBy: 'gibibytes', TiBy: 'tebibytes',
+  KBy: 'kilobytes', MBy: 'megabytes', GBy: 'gigabytes', TBy: 'terabytes',
+  m: 'meters', V: 'volts', A: 'amperes', J: 'joules', W: 'watts', g: 'grams', Cel: 'celsius', Hz: 'hertz', '%': 'percent',
+};
+const PER_UNIT_NAMES: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month', y: 'year' };
+
+/** The Prometheus unit suffix for a UCUM unit, or '' when it has none. */
+export function unitSuffix(unit: string, isGauge: boolean): string {
+  const stripped = unit.replace(/\{[^}]*\}/g, '').trim();
+  if (stripped === '') return '';
+  if (stripped === '1') return isGauge ? 'ratio' : '';
+  const slash = stripped.indexOf('/');
+  if (slash >= 0) {
+    const over = stripped.slice(0, slash);
+    const under = stripped.slice(slash + 1);
+    const overName = over === '' || over === '1' ? '' : (UNIT_NAMES[over] ?? sanitizeName(over));
+    const underName = PER_UNIT_NAMES[under] ?? sanitizeName(under);
+    if (underName === '') return overName;
+    return overName === '' ? `per_${underName}` : `${overName}_per_${underName}`;
+  }
+  return UNIT_NAMES[stripped] ?? sanitizeName(stripped);
+}
+
+/** Replaces characters Prometheus metric names cannot hold with `_`, collapsing runs of `_`. */
+export function sanitizeName(name: string): string {
+  let result = name.replace(/[^a-zA-Z0-9_:]/g, '_').replace(/__+/g, '_');
+  if (/^[0-9]/.test(result)) result = `_${result}`;
+  return result;
+}
+
+/** Replaces characters Prometheus label names cannot hold with `_`. */
+export function sanitizeLabelName(name: string): string {
+  let result = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  if (/^[0-9]/.test(result)) result = `_${result}`;
+  return result;
+}
+
+/** The Prometheus metric family name of an OpenTelemetry metric. */
+export function prometheusName(metric: MetricData): string {
+  const isGauge = metric.dataPointType === DataPointType.GAUGE || (metric.dataPointType === DataPointType.SUM && !metric.isMonotonic);
+  const isCounter = metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
+  let name = sanitizeName(metric.descriptor.name);
+  if (isCounter && name.endsWith('_total')) name = name.slice(0, -'_total'.length);
+  const suffix = unitSuffix(metric.descriptor.unit, isGauge);
+  if (suffix && !name.endsWith(`_${suffix}`)) name = `${name}_${suffix}`;
+  if (isCounter) name = `${name}_total`;
+  return name;
+}
+
+function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function escapeHelp(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+function labelValue(value: AttributeValue | undefined): string {
+  if (Array.isArray(value)) return JSON.stringify(value);
+  return String(value);
+}
+
+/** `a="1",b="2"` for a set of attributes (no braces), keys sanitized, values escaped. */
+function labelPairs(attributes: Attributes): string {
+  let out = '';
+  for (const key of Object.keys(attributes)) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    if (out) out += ',';
+    out += `${sanitizeLabelName(key)}="${escapeLabelValue(labelValue(value))}"`;
+  }
+  return out;
+}
+
+function formatValue(value: number): string {
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  if (Number.isNaN(value)) return 'NaN';
+  return String(value);
+}
+
+function braces(...parts: string[]): string {
+  const joined = parts.filter((part) => part !== '').join(',');
+  return joined ? `{${joined}}` : '';
+}
+
+type Family = { type: 'counter' | 'gauge' | 'histogram'; help: string; lines: string[] };
+
+/** Serializes collected metrics as Prometheus text. */
+export function serializePrometheus(resourceMetrics: ResourceMetrics, options: PrometheusSerializerOptions = {}): string {
+  const families = new Map<string, Family>();
+  const rejected = new Set<string>();
+  for (const scopeMetrics of resourceMetrics.scopeMetrics) {
+    const scopeLabels = options.withoutScopeInfo
+      ? ''
+      : labelPairs({ otel_scope_name: scopeMetrics.scope.name, otel_scope_version: scopeMetrics.scope.version ?? '' });
+    for (const metric of scopeMetrics.metrics) {
+      if (options.filter && !options.filter(metric.descriptor.name)) continue;
+      if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) continue;
+      const name = prometheusName(metric);
+      const type =
+        metric.dataPointType === DataPointType.HISTOGRAM ? 'histogram'
+        : metric.dataPointType === DataPointType.SUM && metric.isMonotonic ? 'counter'
+        : 'gauge';
+      let family = families.get(name);
+      if (family === undefined) {
+        family = { type, help: metric.descriptor.description, lines: [] };
+        families.set(name, family);
+      } else if (family.type !== type) {
+        rejected.add(name);
+        continue;
+      }
+      if (type === 'histogram') {
+        writeHistogram(family.lines, name, metric.dataPoints as DataPoint<Histogram>[], scopeLabels);
+      } else {
+        for (const point of metric.dataPoints as DataPoint<number>[]) {
+          family.lines.push(`${name}${braces(labelPairs(point.attributes), scopeLabels)} ${formatValue(point.value)}`);
+        }
+      }
+    }
+  }
+
+  for (const name of rejected) {
+    reportOnce(`prometheus.type-conflict.${name}`, `metric family ${name} is reported with two different types; only the first is exposed`);
+  }
+  let out = '';
+  if (!options.withoutTargetInfo) {
+    const resourceLabels = labelPairs(resourceMetrics.resource.attributes);
+    out += `# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info${braces(resourceLabels)} 1\n`;
+  }
+  for (const [name, family] of families) {
+    if (family.lines.length === 0) continue;
+    if (family.help) out += `# HELP ${name} ${escapeHelp(family.help)}\n`;
+    out += `# TYPE ${name} ${family.type}\n`;
+    out += family.lines.join('\n') + '\n';
+  }
+  return out;
+}
+
+function writeHistogram(lines: string[], name: string, points: DataPoint<Histogram>[], scopeLabels: string): void {
+  for (const point of points) {
+    const labels = labelPairs(point.attributes);
+    const { boundaries, counts } = point.value.buckets;
+    let cumulative = 0;
+    for (let i = 0; i < boundaries.length; i++) {
+      cumulative += counts[i] ?? 0;
+      lines.push(`${name}_bucket${braces(labels, scopeLabels, `le="${formatValue(boundaries[i] as number)}"`)} ${cumulative}`);
+    }
+    lines.push(`${name}_bucket${braces(labels, scopeLabels, 'le="+Inf"')} ${point.value.count}`);
+    lines.push(`${name}_sum${braces(labels, scopeLabels)} ${formatValue(point.value.sum ?? 0)}`);
+    lines.push(`${name}_count${braces(labels, scopeLabels)} ${point.value.count}`);
+  }
+}
