@@ -1,0 +1,178 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+/** A port nobody listens on right now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export type RunningApp = {
+  child: ChildProcess;
+  port: number;
+  output: () => { stdout: string; stderr: string };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop: () => Promise<void>;
+};
+
+/** Starts `node --import @otelkit/node/register <fixture>` and waits for its `LISTENING <port>` line. */
+export async function startApp(fixture: string, env: Record<string, string>, preload = true): Promise<RunningApp> {
+  const args = [...(preload ? ['--import', '@otelkit/node/register'] : []), join(FIXTURES, fixture)];
+  const child = spawn(process.execPath, args, {
+    cwd: FIXTURES,
+    env: { PATH: process.env.PATH ?? '', OTEL_TRACES_EXPORTER: 'none', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`app did not start: ${stdout} ${stderr}`)), 15_000);
+    const check = () => {
+      const match = /LISTENING (\d+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then(() => reject(new Error(`app exited: ${stdout} ${stderr}`)));
+  });
+  return {
+    child,
+    port,
+    output: () => ({ stdout, stderr }),
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** GET (or another method) and read the whole body. */
+export async function request(url: string, method = 'GET'): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await fetch(url, { method });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+export type Sample = { name: string; labels: Record<string, string>; value: number };
+
+/** Samples of a Prometheus text exposition (test-only reader; promtool validates the format). */
+export function parseSamples(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) throw new Error(`unparsable line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[pair[1]!] = pair[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    }
+    samples.push({ name: match[1]!, labels, value: match[3] === '+Inf' ? Infinity : Number(match[3]) });
+  }
+  return samples;
+}
+
+/** Runs `promtool check metrics` on the text; returns its exit code and output. */
+export function promtoolCheckMetrics(text: string): { status: number | null; output: string } {
+  const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  if (result.error) throw new Error(`promtool is needed (apt-get install -y prometheus): ${result.error.message}`);
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const protoRoot = new protobuf.Root();
+protoRoot.resolvePath = (_origin, target) => join(FIXTURES, 'otlp-proto', target);
+protoRoot.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto');
+const ExportTraceServiceRequest = protoRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+const ExportTraceServiceResponse = protoRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+
+/** A decoded span, flattened with its resource attributes. */
+export type ReceivedSpan = {
+  name: string;
+  kind: number;
+  traceId: string;
+  attributes: Record<string, unknown>;
+  resource: Record<string, unknown>;
+};
+
+type KeyValue = { key: string; value: Record<string, unknown> };
+
+function attributeMap(list: KeyValue[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { key, value } of list ?? []) {
+    out[key] = value.stringValue ?? value.intValue ?? value.boolValue ?? value.doubleValue ?? value;
+  }
+  return out;
+}
+
+/**
+ * A real OTLP/HTTP trace receiver: decodes protobuf bodies with the official OTLP definitions (v1.11.0)
+ * and JSON bodies per the OTLP/JSON encoding, and answers as a collector does.
+ */
+export async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; contentTypes: string[]; close: () => Promise<void> }> {
+  const spans: ReceivedSpan[] = [];
+  const contentTypes: string[] = [];
+  const server = createServer(async (req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const contentType = req.headers['content-type'] ?? '';
+    contentTypes.push(contentType);
+    let message: { resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans?: Array<{ spans?: Array<Record<string, unknown>> }> }> };
+    if (contentType.includes('application/x-protobuf')) {
+      message = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: String, bytes: String }) as typeof message;
+    } else {
+      message = JSON.parse(body.toString('utf8')) as typeof message;
+    }
+    for (const resourceSpans of message.resourceSpans ?? []) {
+      const resource = attributeMap(resourceSpans.resource?.attributes);
+      for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+        for (const span of scopeSpans.spans ?? []) {
+          const rawId = span.traceId as string;
+          const traceId = /^[0-9a-f]{32}$/.test(rawId) ? rawId : Buffer.from(rawId, 'base64').toString('hex');
+          spans.push({ name: span.name as string, kind: Number(span.kind), traceId, attributes: attributeMap(span.attributes as KeyValue[]), resource });
+        }
+      }
+    }
+    if (contentType.includes('application/x-protobuf')) {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end(ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create({})).finish());
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    contentTypes,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
