@@ -1,6 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { OTLPTraceExporter as OTLPTraceExporterJson } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPTraceExporterProto } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -9,11 +8,13 @@ import {
   ConsoleSpanExporter,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
+  type ReadableSpan,
   type Sampler,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { describeError, reportOnce } from '@otelkit/core';
 import type { OtelkitConfig } from './config.js';
 
 /** The sampler `OTEL_TRACES_SAMPLER[_ARG]` names. */
@@ -50,11 +51,56 @@ export function spanExporterFor(config: OtelkitConfig): SpanExporter | undefined
   }
   if (exporter === 'none') return undefined;
   if (exporter === 'console') return new ConsoleSpanExporter();
+  return new LazyOtlpSpanExporter(config);
+}
+
+/**
+ * The OTLP/HTTP span exporter, imported in the background at start: start() stays synchronous and
+ * process start-up does not wait for the exporter's modules (about 20 ms here). Spans ended before
+ * the import finishes wait for it in the batch processor's queue.
+ */
+class LazyOtlpSpanExporter implements SpanExporter {
+  private readonly exporter: Promise<SpanExporter | undefined>;
+
+  constructor(config: OtelkitConfig) {
+    this.exporter = importOtlpSpanExporter(config);
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.exporter.then(
+      (exporter) =>
+        exporter
+          ? exporter.export(spans, resultCallback)
+          : resultCallback({ code: ExportResultCode.FAILED, error: new Error('OTLP span exporter unavailable') }),
+      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
+    );
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.exporter)?.forceFlush?.();
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.exporter)?.shutdown();
+  }
+}
+
+async function importOtlpSpanExporter(config: OtelkitConfig): Promise<SpanExporter | undefined> {
   const options = {
     ...(config.otlpTracesEndpoint ? { url: config.otlpTracesEndpoint } : {}),
     headers: config.otlpHeaders,
   };
-  return config.otlpProtocol === 'http/json' ? new OTLPTraceExporterJson(options) : new OTLPTraceExporterProto(options);
+  try {
+    if (config.otlpProtocol === 'http/json') {
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+      return new OTLPTraceExporter(options);
+    }
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+    return new OTLPTraceExporter(options);
+  } catch (error) {
+    reportOnce('traces.otlp', `OTLP span export is unavailable: ${describeError(error)}`);
+    return undefined;
+  }
 }
 
 /** Creates and registers the global tracer provider (W3C trace context and baggage propagation). */

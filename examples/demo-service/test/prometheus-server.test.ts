@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { query, startDemo, startPrometheus, waitFor } from './support.js';
+
+// A real Prometheus server (Debian's `prometheus` package) scrapes the demo under its own load.
+describe('the demo under a real Prometheus server', () => {
+  let demo: Awaited<ReturnType<typeof startDemo>>;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+
+  beforeAll(async () => {
+    demo = await startDemo({ OTEL_SERVICE_NAME: 'otelkit-demo' });
+    prometheus = await startPrometheus([`127.0.0.1:${demo.metricsPort}`]);
+    // Wait until a rate over the scrapes is defined: at least two scrapes with traffic between them.
+    await waitFor(
+      async () => (await query(prometheus.url, 'sum(rate(http_server_request_duration_seconds_count[15s]))')).some((r) => Number(r.value[1]) > 0),
+      30_000,
+      () => prometheus.output(),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await demo?.stop();
+  });
+
+  it('scrapes the target successfully', async () => {
+    const up = await query(prometheus.url, 'up');
+    expect(up.map((r) => r.value[1])).toEqual(['1']);
+  });
+
+  it('computes the 99th percentile of request duration per route', async () => {
+    const p99 = await query(
+      prometheus.url,
+      'histogram_quantile(0.99, sum by (le, http_route) (rate(http_server_request_duration_seconds_bucket[15s])))',
+    );
+    const byRoute = Object.fromEntries(p99.map((r) => [r.metric.http_route, Number(r.value[1])]));
+    expect(Object.keys(byRoute).sort()).toEqual(expect.arrayContaining(['/', '/fail', '/users/:id']));
+    for (const [route, seconds] of Object.entries(byRoute)) {
+      if (Number.isNaN(seconds)) continue; // a route with no request in the window
+      expect(seconds, route).toBeGreaterThan(0);
+      expect(seconds, route).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('computes an error ratio from the failing route', async () => {
+    const [ratio] = await query(
+      prometheus.url,
+      'sum(rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[15s])) / sum(rate(http_server_request_duration_seconds_count[15s]))',
+    );
+    expect(Number(ratio?.value[1])).toBeGreaterThan(0);
+    expect(Number(ratio?.value[1])).toBeLessThan(1);
+  });
+});
