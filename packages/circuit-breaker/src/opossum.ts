@@ -12,8 +12,8 @@ export interface OpossumBreaker {
   readonly opened: boolean;
   readonly halfOpen: boolean;
   readonly isShutdown: boolean;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 const handles = new WeakMap<object, BreakerHandle>();
@@ -75,30 +75,32 @@ export function instrumentOpossum(breaker: OpossumBreaker, options: BreakerBridg
   // A timeout or a full semaphore is followed by a 'failure' event for the same error: count it once.
   let countedAlready: unknown;
   const key = `opossum "${name}" listener`;
-  const listeners: Record<string, (...args: never[]) => void> = {
-    success: contain(key, (_result: unknown, latencyMs: number) => recorder.recordCall('success', latencyMs / 1000)),
-    failure: contain(key, (error: unknown, latencyMs: number) => {
+  const untyped = <A extends unknown[]>(listener: (...args: A) => void) => listener as (...args: unknown[]) => void;
+  // Listener parameters follow opossum's event signatures; the map stores them untyped.
+  const listeners: Record<string, (...args: unknown[]) => void> = {
+    success: untyped(contain(key, (_result: unknown, latencyMs: number) => recorder.recordCall('success', latencyMs / 1000))),
+    failure: untyped(contain(key, (error: unknown, latencyMs: number) => {
       if (error !== undefined && error === countedAlready) {
         countedAlready = undefined;
         return;
       }
       recorder.recordCall('failure', latencyMs / 1000);
-    }),
-    timeout: contain(key, (error: unknown, latencyMs: number) => {
+    })),
+    timeout: untyped(contain(key, (error: unknown, latencyMs: number) => {
       countedAlready = error;
       recorder.recordCall('timeout', latencyMs / 1000);
-    }),
-    semaphoreLocked: contain(key, (error: unknown) => {
+    })),
+    semaphoreLocked: untyped(contain(key, (error: unknown) => {
       countedAlready = error;
       recorder.recordCall('rejected');
-    }),
-    reject: contain(key, () => recorder.recordCall('rejected')),
-    fallback: contain(key, () => recorder.recordCall('fallback')),
-    open: contain(key, () => recorder.recordState('open')),
-    halfOpen: contain(key, () => recorder.recordState('half_open')),
-    close: contain(key, () => recorder.recordState('closed')),
+    })),
+    reject: untyped(contain(key, () => recorder.recordCall('rejected'))),
+    fallback: untyped(contain(key, () => recorder.recordCall('fallback'))),
+    open: untyped(contain(key, () => recorder.recordState('open'))),
+    halfOpen: untyped(contain(key, () => recorder.recordState('half_open'))),
+    close: untyped(contain(key, () => recorder.recordState('closed'))),
     // opossum removes every listener on shutdown; stop reporting too.
-    shutdown: contain(key, () => handle.unbind()),
+    shutdown: untyped(contain(key, () => handle.unbind())),
   };
   for (const [event, listener] of Object.entries(listeners)) breaker.on(event, listener);
   const handle = breakerHandle(recorder, () => {
