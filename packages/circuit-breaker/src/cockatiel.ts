@@ -118,6 +118,7 @@ export function instrumentCockatiel(breaker: CockatielCircuitBreaker, options: C
     initialState: STATES[breaker.state] ?? 'closed',
     states: STATES,
     outcomes,
+    recordDuration: options?.recordDuration !== false,
   });
   const nameAttributes = { [ATTR.CIRCUIT_BREAKER_NAME]: name };
   const key = `cockatiel "${name}" listener`;

@@ -14,6 +14,8 @@ export interface CustomBreakerOptions {
    * @default ['closed', 'open', 'half_open']
    */
   states?: readonly CircuitBreakerState[];
+  /** Record `circuit_breaker.call.duration` for calls given a duration. @default true */
+  recordDuration?: boolean;
 }
 
 /** The handle of a hand-written breaker: report its state changes and its calls through it. */
@@ -56,7 +58,7 @@ export function instrumentCustomBreaker(options: CustomBreakerOptions): CustomBr
     );
     return { ...noopBreakerHandle(), recordState() {}, recordCall() {} };
   }
-  const recorder = new BreakerRecorder({ name, initialState, states: [...states], outcomes: ALL_OUTCOMES });
+  const recorder = new BreakerRecorder({ name, initialState, states: [...states], outcomes: ALL_OUTCOMES, recordDuration: options.recordDuration !== false });
   const handle = breakerHandle(recorder, () => {});
   return Object.defineProperties(handle, {
     recordState: {

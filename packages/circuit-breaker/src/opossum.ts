@@ -71,6 +71,7 @@ export function instrumentOpossum(breaker: OpossumBreaker, options: BreakerBridg
     initialState: stateOf(breaker),
     states: ['closed', 'open', 'half_open'],
     outcomes: ALL_OUTCOMES,
+    recordDuration: options?.recordDuration !== false,
   });
   // A timeout or a full semaphore is followed by a 'failure' event for the same error: count it once.
   let countedAlready: unknown;

@@ -20,6 +20,8 @@ export interface RecorderSpec {
   readonly initialState: CircuitBreakerState;
   readonly states: readonly CircuitBreakerState[];
   readonly outcomes: readonly CircuitBreakerOutcome[];
+  /** Whether to record the duration histogram. */
+  readonly recordDuration: boolean;
 }
 
 /** Recorders currently bound, by `circuit_breaker.name`, for readiness checks by name. */
@@ -55,11 +57,13 @@ export class BreakerRecorder {
   private readonly transitions = new Map<string, TransitionCount>();
   private readonly rejectedEventAttributes: Record<CircuitBreakerState, Attributes>;
   private readonly callback: BatchObservableCallback;
+  private readonly recordDuration: boolean;
 
   constructor(spec: RecorderSpec) {
     this.spec = spec;
     this.name = spec.name;
     this.state = spec.initialState;
+    this.recordDuration = spec.recordDuration;
     this.lastTransitionSeconds = Date.now() / 1000;
     this.instruments = breakerInstruments();
     const nameKey = ATTR.CIRCUIT_BREAKER_NAME;
@@ -101,7 +105,7 @@ export class BreakerRecorder {
     if (outcome === 'success') this.consecutiveFailures = 0;
     else if (outcome === 'failure' || outcome === 'timeout') this.consecutiveFailures++;
     else if (outcome === 'rejected') addActiveSpanEvent(REJECTED_EVENT, this.rejectedEventAttributes[this.state]);
-    if (durationSeconds !== undefined && durationSeconds >= 0 && durationSeconds < Infinity)
+    if (this.recordDuration && durationSeconds !== undefined && durationSeconds >= 0 && durationSeconds < Infinity)
       this.instruments.duration.record(durationSeconds, this.outcomeAttributes[outcome]);
   }
 

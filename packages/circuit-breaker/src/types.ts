@@ -21,6 +21,12 @@ export interface BreakerBridgeOptions {
    * @example { name: 'payments-api' }
    */
   name?: string;
+  /**
+   * Record `circuit_breaker.call.duration`. The histogram is the one synchronous OTel call on a
+   * breaker call (about 0.8 µs); turn it off to keep only the counts, which cost a few ns.
+   * @default true
+   */
+  recordDuration?: boolean;
 }
 
 /** What the breaker bridges hand back: a bridge handle plus the breaker's name and last known state. */

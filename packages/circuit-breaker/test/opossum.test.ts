@@ -196,6 +196,16 @@ describe('instrumentOpossum', () => {
     expect(pointsFor(await reader.metric('circuit_breaker.calls'), name)).toEqual([]);
   });
 
+  it('recordDuration: false keeps the counts and skips the histogram', async () => {
+    const name = uniqueName('no-duration');
+    const { breaker } = flakyBreaker({ name });
+    instrumentOpossum(breaker, { recordDuration: false });
+    await breaker.fire();
+    const byName = { 'circuit_breaker.name': name, 'circuit_breaker.outcome': 'success' };
+    expect(pointValue(await reader.metric('circuit_breaker.calls'), byName)).toBe(1);
+    expect(histogramCount(await reader.metric('circuit_breaker.call.duration'), byName)).toBeUndefined();
+  });
+
   it('gives a no-op handle for bad arguments', () => {
     for (const bad of [null, undefined, 42, {}, { on() {} }]) {
       const handle = instrumentOpossum(bad as never);
