@@ -9,6 +9,14 @@ export type { InstrumentKind, MetricDefinition, MetricStability } from './catalo
 export { HTTP_SERVER_ACTIVE_REQUESTS, HTTP_SERVER_REQUEST_DURATION } from './catalog/http.js';
 export { PROCESS_UPTIME, SERVICE_STARTS } from './catalog/service.js';
 export { OPERATION_DURATION } from './catalog/operation.js';
+export {
+  CIRCUIT_BREAKER_CALL_DURATION,
+  CIRCUIT_BREAKER_CALLS,
+  CIRCUIT_BREAKER_CONSECUTIVE_FAILURES,
+  CIRCUIT_BREAKER_LAST_TRANSITION_TIME,
+  CIRCUIT_BREAKER_STATE,
+  CIRCUIT_BREAKER_TRANSITIONS,
+} from './catalog/circuit-breaker.js';
 export { METRIC_CATALOG } from './catalog/index.js';
 export { createInstrument, type InstrumentByKind } from './instruments.js';
 export { getOtelkitMeter, OTELKIT_VERSION } from './meter.js';

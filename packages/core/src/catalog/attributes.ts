@@ -18,4 +18,9 @@ export const ATTR = Object.freeze({
   OPERATION_NAME: 'operation.name',
   OPERATION_TYPE: 'operation.type',
   OPERATION_OUTCOME: 'operation.outcome',
+  CIRCUIT_BREAKER_NAME: 'circuit_breaker.name',
+  CIRCUIT_BREAKER_STATE: 'circuit_breaker.state',
+  CIRCUIT_BREAKER_OUTCOME: 'circuit_breaker.outcome',
+  CIRCUIT_BREAKER_TRANSITION_FROM: 'circuit_breaker.transition.from',
+  CIRCUIT_BREAKER_TRANSITION_TO: 'circuit_breaker.transition.to',
 } as const);

@@ -1,0 +1,46 @@
+import type { Histogram, Meter, Observable } from '@opentelemetry/api';
+import {
+  CIRCUIT_BREAKER_CALL_DURATION,
+  CIRCUIT_BREAKER_CALLS,
+  CIRCUIT_BREAKER_CONSECUTIVE_FAILURES,
+  CIRCUIT_BREAKER_LAST_TRANSITION_TIME,
+  CIRCUIT_BREAKER_STATE,
+  CIRCUIT_BREAKER_TRANSITIONS,
+  createInstrument,
+  getOtelkitMeter,
+} from '@otelkit/core';
+
+/** Scope name of every instrument this package creates. */
+export const SCOPE = '@otelkit/circuit-breaker';
+
+/** The instruments of one meter; created once per meter and shared by every bound breaker. */
+export interface BreakerInstruments {
+  readonly meter: Meter;
+  readonly duration: Histogram;
+  readonly state: Observable;
+  readonly calls: Observable;
+  readonly transitions: Observable;
+  readonly consecutiveFailures: Observable;
+  readonly lastTransitionTime: Observable;
+}
+
+const byMeter = new WeakMap<Meter, BreakerInstruments>();
+
+/** The instruments on the current global meter provider's otelkit meter. */
+export function breakerInstruments(): BreakerInstruments {
+  const meter = getOtelkitMeter(SCOPE);
+  let instruments = byMeter.get(meter);
+  if (instruments === undefined) {
+    instruments = {
+      meter,
+      duration: createInstrument(meter, CIRCUIT_BREAKER_CALL_DURATION),
+      state: createInstrument(meter, CIRCUIT_BREAKER_STATE),
+      calls: createInstrument(meter, CIRCUIT_BREAKER_CALLS),
+      transitions: createInstrument(meter, CIRCUIT_BREAKER_TRANSITIONS),
+      consecutiveFailures: createInstrument(meter, CIRCUIT_BREAKER_CONSECUTIVE_FAILURES),
+      lastTransitionTime: createInstrument(meter, CIRCUIT_BREAKER_LAST_TRANSITION_TIME),
+    };
+    byMeter.set(meter, instruments);
+  }
+  return instruments;
+}

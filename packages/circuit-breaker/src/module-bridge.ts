@@ -1,0 +1,59 @@
+import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
+import { instrumentOpossum, type OpossumBreaker } from './opossum.js';
+
+const BRIDGED = Symbol.for('otelkit.circuit-breaker.opossum-bridged');
+
+type Constructor = abstract new (...args: never[]) => object;
+
+/** Builds the subclass the app gets instead of opossum's `CircuitBreaker`: same name, statics, instanceof. */
+function bridgedSubclass(Base: Constructor): Constructor {
+  if ((Base as unknown as Record<symbol, unknown>)[BRIDGED] === true) return Base;
+  const Concrete = Base as unknown as new (...args: unknown[]) => object;
+  const Bridged = class extends Concrete {
+    constructor(...args: unknown[]) {
+      super(...args);
+      // instrumentOpossum never throws; it names the breaker after opossum's `name` option.
+      instrumentOpossum(this as unknown as OpossumBreaker);
+    }
+  };
+  Object.defineProperty(Bridged, 'name', { value: Base.name, configurable: true });
+  Object.defineProperty(Bridged, BRIDGED, { value: true });
+  return Bridged;
+}
+
+/**
+ * Zero-code patch for opossum: returns a subclass of the exported `CircuitBreaker` whose constructor
+ * binds every new breaker (CommonJS: the replacement exports; ESM: the namespace with `default`
+ * replaced). Anything unexpected leaves the exports untouched, with one diagnostic.
+ */
+export function patchOpossum(moduleExports: unknown): unknown {
+  try {
+    if (typeof moduleExports === 'function') return bridgedSubclass(moduleExports as Constructor);
+    if (typeof moduleExports === 'object' && moduleExports !== null) {
+      const namespace = moduleExports as { default?: unknown };
+      if (typeof namespace.default === 'function') {
+        namespace.default = bridgedSubclass(namespace.default as Constructor);
+        return namespace;
+      }
+    }
+    reportOnce('opossum:patch-shape', 'opossum exports are not the CircuitBreaker class; opossum breakers are not bridged.');
+  } catch (error) {
+    reportOnce('opossum:patch', `patching opossum failed, breakers are not bridged: ${describeError(error)}`);
+  }
+  return moduleExports;
+}
+
+/**
+ * `@otelkit/circuit-breaker`'s zero-code bridges, for `@otelkit/node`'s preload: `opossum` (on by
+ * default; turn off with the node package's bridge configuration, e.g. `OTELKIT_BRIDGES_DISABLED=opossum`).
+ * Every breaker created after the app loads opossum is bound, named by its `name` option.
+ */
+export const circuitBreakerModuleBridges: readonly ModuleBridge[] = Object.freeze([
+  Object.freeze({
+    name: 'opossum',
+    moduleName: 'opossum',
+    supportedVersions: ['>=6 <11'],
+    patch: (moduleExports: unknown) => patchOpossum(moduleExports),
+    enabledByDefault: true,
+  }),
+]);

@@ -1,0 +1,156 @@
+import { diag, type Attributes, type BatchObservableCallback } from '@opentelemetry/api';
+import { ATTR, contain } from '@otelkit/core';
+import { breakerInstruments, type BreakerInstruments } from './instruments.js';
+import { addActiveSpanEvent, REJECTED_EVENT, STATE_CHANGE_EVENT } from './span-events.js';
+import type { CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
+
+/** Every outcome, in report order. */
+export const ALL_OUTCOMES: readonly CircuitBreakerOutcome[] = ['success', 'failure', 'timeout', 'rejected', 'fallback'];
+/** Every state, in report order. */
+export const ALL_STATES: readonly CircuitBreakerState[] = ['closed', 'open', 'half_open', 'isolated'];
+
+interface TransitionCount {
+  count: number;
+  readonly attributes: Attributes;
+}
+
+/** What a recorder reports: its name, the states and outcomes its library can produce. */
+export interface RecorderSpec {
+  readonly name: string;
+  readonly initialState: CircuitBreakerState;
+  readonly states: readonly CircuitBreakerState[];
+  readonly outcomes: readonly CircuitBreakerOutcome[];
+  /** Whether to record the duration histogram. */
+  readonly recordDuration: boolean;
+}
+
+/** Recorders currently bound, by `circuit_breaker.name`, for readiness checks by name. */
+const boundByName = new Map<string, Set<BreakerRecorder>>();
+
+/** The bound recorders named `name`. */
+export function recordersNamed(name: string): readonly BreakerRecorder[] {
+  return [...(boundByName.get(name) ?? [])];
+}
+
+/**
+ * The per-breaker counting state. Calls only touch plain numbers (and the duration histogram, with
+ * attribute objects built once here); everything else is read by ONE batch observable callback.
+ */
+export class BreakerRecorder {
+  readonly name: string;
+  state: CircuitBreakerState;
+  consecutiveFailures = 0;
+  lastTransitionSeconds: number;
+  closed = false;
+  private readonly spec: RecorderSpec;
+  private readonly instruments: BreakerInstruments;
+  private readonly counts: Record<CircuitBreakerOutcome, number> = {
+    success: 0,
+    failure: 0,
+    timeout: 0,
+    rejected: 0,
+    fallback: 0,
+  };
+  private readonly nameAttributes: Attributes;
+  private readonly outcomeAttributes: Record<CircuitBreakerOutcome, Attributes>;
+  private readonly stateAttributes: Map<CircuitBreakerState, Attributes>;
+  private readonly transitions = new Map<string, TransitionCount>();
+  private readonly rejectedEventAttributes: Record<CircuitBreakerState, Attributes>;
+  private readonly callback: BatchObservableCallback;
+  private readonly recordDuration: boolean;
+
+  constructor(spec: RecorderSpec) {
+    this.spec = spec;
+    this.name = spec.name;
+    this.state = spec.initialState;
+    this.recordDuration = spec.recordDuration;
+    this.lastTransitionSeconds = Date.now() / 1000;
+    this.instruments = breakerInstruments();
+    const nameKey = ATTR.CIRCUIT_BREAKER_NAME;
+    this.nameAttributes = Object.freeze({ [nameKey]: spec.name });
+    const outcomeAttributes = {} as Record<CircuitBreakerOutcome, Attributes>;
+    for (const outcome of ALL_OUTCOMES)
+      outcomeAttributes[outcome] = Object.freeze({ [nameKey]: spec.name, [ATTR.CIRCUIT_BREAKER_OUTCOME]: outcome });
+    this.outcomeAttributes = outcomeAttributes;
+    const rejected = {} as Record<CircuitBreakerState, Attributes>;
+    for (const state of ALL_STATES)
+      rejected[state] = Object.freeze({ [nameKey]: spec.name, [ATTR.CIRCUIT_BREAKER_STATE]: state });
+    this.rejectedEventAttributes = rejected;
+    this.stateAttributes = new Map(spec.states.map((state) => [state, rejected[state]]));
+    this.callback = contain(`circuit breaker "${spec.name}" metric callback`, (observer) => {
+      const instruments = this.instruments;
+      for (const [state, attributes] of this.stateAttributes)
+        observer.observe(instruments.state, state === this.state ? 1 : 0, attributes);
+      for (const outcome of this.spec.outcomes)
+        observer.observe(instruments.calls, this.counts[outcome], this.outcomeAttributes[outcome]);
+      for (const transition of this.transitions.values())
+        observer.observe(instruments.transitions, transition.count, transition.attributes);
+      observer.observe(instruments.consecutiveFailures, this.consecutiveFailures, this.nameAttributes);
+      observer.observe(instruments.lastTransitionTime, this.lastTransitionSeconds, this.nameAttributes);
+    });
+    const { meter, state, calls, transitions, consecutiveFailures, lastTransitionTime } = this.instruments;
+    meter.addBatchObservableCallback(this.callback, [state, calls, transitions, consecutiveFailures, lastTransitionTime]);
+    let named = boundByName.get(spec.name);
+    if (named === undefined) boundByName.set(spec.name, (named = new Set()));
+    named.add(this);
+  }
+
+  /**
+   * Counts one call. `durationSeconds`, when given (and finite, >= 0), goes to the duration histogram.
+   * A rejected call also adds a span event to the active span.
+   */
+  recordCall(outcome: CircuitBreakerOutcome, durationSeconds?: number): void {
+    if (this.closed) return;
+    this.counts[outcome]++;
+    if (outcome === 'success') this.consecutiveFailures = 0;
+    else if (outcome === 'failure' || outcome === 'timeout') this.consecutiveFailures++;
+    else if (outcome === 'rejected') addActiveSpanEvent(REJECTED_EVENT, this.rejectedEventAttributes[this.state]);
+    if (this.recordDuration && durationSeconds !== undefined && durationSeconds >= 0 && durationSeconds < Infinity)
+      this.instruments.duration.record(durationSeconds, this.outcomeAttributes[outcome]);
+  }
+
+  /** Moves to `next`: counts the transition, stamps its time, adds a span event and a `diag.info` line. */
+  recordState(next: CircuitBreakerState): void {
+    if (this.closed || next === this.state) return;
+    const from = this.state;
+    this.state = next;
+    this.lastTransitionSeconds = Date.now() / 1000;
+    const key = `${from}>${next}`;
+    let transition = this.transitions.get(key);
+    if (transition === undefined) {
+      transition = {
+        count: 0,
+        attributes: Object.freeze({
+          [ATTR.CIRCUIT_BREAKER_NAME]: this.name,
+          [ATTR.CIRCUIT_BREAKER_TRANSITION_FROM]: from,
+          [ATTR.CIRCUIT_BREAKER_TRANSITION_TO]: next,
+        }),
+      };
+      this.transitions.set(key, transition);
+    }
+    transition.count++;
+    addActiveSpanEvent(STATE_CHANGE_EVENT, transition.attributes);
+    diag.info(`otelkit: circuit breaker "${this.name}" ${from} -> ${next}`);
+  }
+
+  /** The count for `outcome` so far (for tests and readiness details). */
+  count(outcome: CircuitBreakerOutcome): number {
+    return this.counts[outcome];
+  }
+
+  /** Stops reporting: removes the batch callback and the name registration. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.instruments.meter.removeBatchObservableCallback(this.callback, [
+      this.instruments.state,
+      this.instruments.calls,
+      this.instruments.transitions,
+      this.instruments.consecutiveFailures,
+      this.instruments.lastTransitionTime,
+    ]);
+    const named = boundByName.get(this.name);
+    named?.delete(this);
+    if (named?.size === 0) boundByName.delete(this.name);
+  }
+}

@@ -1,0 +1,138 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { trace } from '@opentelemetry/api';
+import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  bulkhead,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ConstantBackoff,
+  handleAll,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { instrumentCockatiel, RETRY_EVENT, STATE_CHANGE_EVENT, TIMEOUT_EVENT } from '../src/index.js';
+import type { TestReader } from '../../core/test/metric-reader.js';
+import { histogramCount, pointsFor, pointValue, setUpTelemetry, uniqueName } from './helpers.js';
+
+let reader: TestReader;
+let exporter: InMemorySpanExporter;
+beforeAll(() => {
+  ({ reader, exporter } = setUpTelemetry());
+});
+
+const settle = (promise: Promise<unknown>) =>
+  promise.then(
+    (value) => ({ value }),
+    (error: Error) => ({ error: error.constructor.name }),
+  );
+const ok = async () => 'ok';
+const fail = async (): Promise<string> => {
+  throw new Error('downstream down');
+};
+
+describe('instrumentCockatiel', () => {
+  it('follows closed -> open -> half_open -> closed, then isolated, with every metric', async () => {
+    const name = uniqueName('cockatiel-cycle');
+    const breaker = circuitBreaker(handleAll, { halfOpenAfter: 30, breaker: new ConsecutiveBreaker(2) });
+    const handle = instrumentCockatiel(breaker, { name });
+    expect(await settle(breaker.execute(ok))).toEqual({ value: 'ok' });
+    expect(await settle(breaker.execute(fail))).toEqual({ error: 'Error' });
+    expect(await settle(breaker.execute(fail))).toEqual({ error: 'Error' });
+    expect(handle.state).toBe('open');
+    expect(await settle(breaker.execute(ok))).toEqual({ error: 'BrokenCircuitError' });
+    expect(pointValue(await reader.metric('circuit_breaker.consecutive_failures'), { 'circuit_breaker.name': name })).toBe(2);
+    await sleep(60); // past halfOpenAfter: the next call is the half-open test call
+    expect(await settle(breaker.execute(ok))).toEqual({ value: 'ok' });
+    expect(handle.state).toBe('closed');
+
+    const byName = { 'circuit_breaker.name': name };
+    const metrics = await reader.metrics();
+    const get = (n: string) => metrics.find((m) => m.descriptor.name === n);
+    const calls = get('circuit_breaker.calls');
+    const outcome = (o: string) => pointValue(calls, { ...byName, 'circuit_breaker.outcome': o });
+    expect([outcome('success'), outcome('failure'), outcome('timeout')]).toEqual([2, 2, 0]);
+    // cockatiel has no event for refused calls or fallbacks: those series are left out, not faked.
+    expect(outcome('rejected')).toBeUndefined();
+    expect(outcome('fallback')).toBeUndefined();
+    const transition = (from: string, to: string) =>
+      pointValue(get('circuit_breaker.transitions'), { ...byName, 'circuit_breaker.transition.from': from, 'circuit_breaker.transition.to': to });
+    expect([transition('closed', 'open'), transition('open', 'half_open'), transition('half_open', 'closed')]).toEqual([1, 1, 1]);
+    expect(histogramCount(get('circuit_breaker.call.duration'), { ...byName, 'circuit_breaker.outcome': 'success' })).toBe(2);
+    expect(pointValue(get('circuit_breaker.consecutive_failures'), byName)).toBe(0);
+
+    const isolation = breaker.isolate();
+    const state = await reader.metric('circuit_breaker.state');
+    expect(pointsFor(state, name).map((a) => a['circuit_breaker.state']).sort()).toEqual(['closed', 'half_open', 'isolated', 'open']);
+    expect(pointValue(state, { ...byName, 'circuit_breaker.state': 'isolated' })).toBe(1);
+    expect(pointValue(state, { ...byName, 'circuit_breaker.state': 'closed' })).toBe(0);
+    isolation.dispose();
+    expect(handle.state).toBe('closed');
+    const after = await reader.metric('circuit_breaker.transitions');
+    const again = (from: string, to: string) =>
+      pointValue(after, { ...byName, 'circuit_breaker.transition.from': from, 'circuit_breaker.transition.to': to });
+    expect([again('closed', 'isolated'), again('isolated', 'closed')]).toEqual([1, 1]);
+    handle.unbind();
+  });
+
+  it('counts a cockatiel timeout as timeout; bulkhead rejections as rejected; retries as span events', async () => {
+    const name = uniqueName('cockatiel-policies');
+    const breaker = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(100) });
+    const timeoutPolicy = timeout(50, TimeoutStrategy.Aggressive);
+    const limit = bulkhead(1, 0);
+    const retryPolicy = retry(handleAll, { maxAttempts: 1, backoff: new ConstantBackoff(1) });
+    instrumentCockatiel(breaker, { name, bulkhead: limit, timeout: timeoutPolicy, retry: retryPolicy });
+    const policy = wrap(limit, retryPolicy, breaker, timeoutPolicy);
+    await trace.getTracer('test').startActiveSpan('slow request', async (span) => {
+      expect(await settle(policy.execute(() => sleep(1_000)))).toEqual({ error: 'TaskCancelledError' });
+      span.end();
+    });
+    let release = (): void => {};
+    const first = policy.execute(() => new Promise<void>((resolve) => (release = resolve)));
+    expect(await settle(policy.execute(ok))).toEqual({ error: 'BulkheadRejectedError' });
+    release();
+    await first;
+
+    const calls = await reader.metric('circuit_breaker.calls');
+    const outcome = (o: string) => pointValue(calls, { 'circuit_breaker.name': name, 'circuit_breaker.outcome': o });
+    expect([outcome('success'), outcome('failure'), outcome('timeout'), outcome('rejected')]).toEqual([1, 0, 2, 1]);
+    const span = exporter.getFinishedSpans().find((s) => s.name === 'slow request');
+    expect(span?.events.filter((e) => e.name === TIMEOUT_EVENT)).toHaveLength(2);
+    expect(span?.events.find((e) => e.name === RETRY_EVENT)?.attributes).toMatchObject({ 'circuit_breaker.name': name, 'retry.attempt': 1 });
+  });
+
+  it('adds the opening as a span event on the active span', async () => {
+    const name = uniqueName('cockatiel-span');
+    const breaker = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(1) });
+    instrumentCockatiel(breaker, { name });
+    await trace.getTracer('test').startActiveSpan('failing request', async (span) => {
+      await settle(breaker.execute(fail));
+      span.end();
+    });
+    const span = exporter.getFinishedSpans().find((s) => s.name === 'failing request');
+    expect(span?.events.find((e) => e.name === STATE_CHANGE_EVENT)?.attributes).toEqual({
+      'circuit_breaker.name': name,
+      'circuit_breaker.transition.from': 'closed',
+      'circuit_breaker.transition.to': 'open',
+    });
+  });
+
+  it('unbind disposes every subscription; bad arguments get a no-op handle', async () => {
+    const name = uniqueName('cockatiel-unbind');
+    const breaker = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(1) });
+    const emitters = breaker as unknown as Record<string, { size: number }>;
+    const sizes = () => ['breakEmitter', 'resetEmitter', 'halfOpenEmitter', 'stateChangeEmitter'].map((k) => emitters[k]?.size);
+    const before = sizes();
+    const handle = instrumentCockatiel(breaker, { name });
+    expect(instrumentCockatiel(breaker, { name })).toBe(handle);
+    expect(sizes()).not.toEqual(before);
+    handle.unbind();
+    expect(sizes()).toEqual(before);
+    await settle(breaker.execute(ok));
+    expect(pointsFor(await reader.metric('circuit_breaker.calls'), name)).toEqual([]);
+    expect(instrumentCockatiel(null as never, { name }).bound).toBe(false);
+    expect(instrumentCockatiel(breaker, {} as never).bound).toBe(false);
+  });
+});

@@ -1,0 +1,49 @@
+import { createRequire } from 'node:module';
+import type CircuitBreakerType from 'opossum';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { circuitBreakerModuleBridges, patchOpossum } from '../src/index.js';
+import type { TestReader } from '../../core/test/metric-reader.js';
+import { pointValue, setUpTelemetry, uniqueName } from './helpers.js';
+
+const require = createRequire(import.meta.url);
+const CircuitBreaker = require('opossum') as typeof CircuitBreakerType;
+
+let reader: TestReader;
+beforeAll(() => {
+  ({ reader } = setUpTelemetry());
+});
+
+describe('opossum zero-code bridge', () => {
+  it('is described for the preload: opossum, on by default', () => {
+    expect(circuitBreakerModuleBridges.map((b) => [b.name, b.moduleName, b.enabledByDefault])).toEqual([['opossum', 'opossum', true]]);
+  });
+
+  it('returns a subclass that binds every new breaker under its name option (CommonJS exports)', async () => {
+    const bridge = circuitBreakerModuleBridges[0]!;
+    const Patched = bridge.patch(CircuitBreaker, '9.0.0') as typeof CircuitBreakerType;
+    expect(Patched).not.toBe(CircuitBreaker);
+    expect(Patched.name).toBe('CircuitBreaker');
+    expect(Patched.isOurError).toBe(CircuitBreaker.isOurError);
+    expect(bridge.patch(Patched, '9.0.0')).toBe(Patched);
+
+    const name = uniqueName('zero-code');
+    const breaker = new Patched(async () => 'ok', { name });
+    expect(breaker).toBeInstanceOf(CircuitBreaker);
+    expect(breaker).toBeInstanceOf(Patched);
+    expect(await breaker.fire()).toBe('ok');
+    const calls = await reader.metric('circuit_breaker.calls');
+    expect(pointValue(calls, { 'circuit_breaker.name': name, 'circuit_breaker.outcome': 'success' })).toBe(1);
+    breaker.shutdown();
+  });
+
+  it('replaces default on an ESM-like namespace, and leaves unexpected shapes alone', () => {
+    const namespace: { default: unknown } = { default: CircuitBreaker };
+    expect(patchOpossum(namespace)).toBe(namespace);
+    expect(namespace.default).not.toBe(CircuitBreaker);
+    expect((namespace.default as { name: string }).name).toBe('CircuitBreaker');
+    const frozen = Object.freeze({ default: CircuitBreaker });
+    expect(() => patchOpossum(frozen)).not.toThrow();
+    expect(frozen.default).toBe(CircuitBreaker);
+    for (const odd of [null, undefined, 42, 'opossum', {}]) expect(patchOpossum(odd)).toBe(odd);
+  });
+});
