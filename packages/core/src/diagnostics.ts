@@ -11,7 +11,11 @@ const reported = new Set<string>();
 export function reportOnce(key: string, message: string): boolean {
   if (reported.has(key)) return false;
   reported.add(key);
-  diag.warn(`otelkit: ${message}`);
+  try {
+    diag.warn(`otelkit: ${message}`);
+  } catch {
+    // A user's diag logger that throws must not turn our report into an exception in their code.
+  }
   return true;
 }
 

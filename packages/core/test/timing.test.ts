@@ -85,3 +85,20 @@ describe('operation timer', () => {
     expect(errorTypeOf(undefined)).toBe('_OTHER');
   });
 });
+
+describe('diagnostics', () => {
+  it('never throw, even through a diag logger that throws', async () => {
+    const { diag, DiagLogLevel } = await import('@opentelemetry/api');
+    const { contain, reportOnce } = await import('@otelkit/core');
+    const throwing = () => {
+      throw new Error('logger broke');
+    };
+    diag.setLogger({ error: throwing, warn: throwing, info: throwing, debug: throwing, verbose: throwing }, DiagLogLevel.WARN);
+    try {
+      expect(() => reportOnce('diag-test', 'hello')).not.toThrow();
+      expect(() => contain('diag-test-2', () => { throw new Error('ours'); })()).not.toThrow();
+    } finally {
+      diag.disable();
+    }
+  });
+});

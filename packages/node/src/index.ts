@@ -8,7 +8,6 @@ export {
   createHealthHandler,
   createMetricsHandler,
   removeReadinessCheck,
-  setDefaultModuleBridges,
   shutdown,
   start,
   type OtelkitSdk,
@@ -25,6 +24,7 @@ export {
   type SamplerName,
   type TracesExporterName,
 } from './config.js';
+export { BUILTIN_MODULE_BRIDGES } from './bridges.js';
 export type { CheckReport, HealthReport, ReadinessCheckOptions } from './health.js';
 export { HEALTH_PATHS, METRICS_PATH, type NodeRequestHandler } from './endpoints.js';
 export { normalizeMethod, setHttpRoute } from './http-server.js';

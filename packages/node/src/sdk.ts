@@ -15,6 +15,7 @@ import {
   type ModuleBridge,
   type ReadinessCheck,
 } from '@otelkit/core';
+import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
 import { configFromEnv, reportConfigProblems, type OtelkitConfig } from './config.js';
 import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
 import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
@@ -46,12 +47,6 @@ export interface OtelkitSdk {
 
 const health = new HealthRegistry();
 let running: RunningSdk | undefined;
-let defaultBridges: readonly ModuleBridge[] = [];
-
-/** Sets the zero-code bridges `start()` installs when its options name none (the preload's list). */
-export function setDefaultModuleBridges(bridges: readonly ModuleBridge[]): void {
-  defaultBridges = bridges;
-}
 
 /**
  * Starts otelkit: tracing, metrics (Prometheus pull on its own port by default), HTTP server, runtime
@@ -75,7 +70,7 @@ export function start(options: StartOptions = {}): OtelkitSdk {
     return disabledSdk(config);
   }
   try {
-    running = new RunningSdk(config, moduleBridges ?? defaultBridges, instrumentations ?? []);
+    running = new RunningSdk(config, moduleBridges ?? BUILTIN_MODULE_BRIDGES, instrumentations ?? []);
     return running;
   } catch (error) {
     reportOnce('start.failed', `otelkit failed to start and is off: ${describeError(error)}`);
