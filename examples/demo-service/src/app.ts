@@ -1,4 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { createQuoteBreaker } from './quotes.js';
 
 /** Fails roughly one call in `1 / failureRatio`, deterministic per call count so numbers are stable. */
 function shouldFail(counter: { calls: number }, every: number): boolean {
@@ -14,11 +15,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * - `GET /slow`: 100–600 ms, always 200;
  * - `GET /fail`: always 500 (an unhandled error, as a bug would give);
  * - `GET /users/:id`: fast, 404 for ids above 100, so routes carry templates, not raw paths;
- * - `GET /flaky`: fails one call in four.
+ * - `GET /flaky`: fails one call in four;
+ * - `GET /quote`: a flaky downstream call behind a circuit breaker with a fallback.
  */
-export function createApp(): Express {
+export function createApp(options: { quotePeriodMs?: number } = {}): Express {
   const app = express();
   const flaky = { calls: 0 };
+  const quotes = createQuoteBreaker(options.quotePeriodMs ?? 15_000);
 
   app.get('/', (_req, res) => {
     res.json({ ok: true, service: 'otelkit-demo' });
@@ -48,6 +51,10 @@ export function createApp(): Express {
       return;
     }
     res.json({ ok: true });
+  });
+
+  app.get('/quote', async (_req, res) => {
+    res.json({ quote: await quotes.fire() });
   });
 
   app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {

@@ -1,5 +1,5 @@
 /** Paths the load mode cycles through: fast, slow, failing, templated and flaky routes. */
-export const LOAD_PATHS = ['/', '/', '/', '/slow', '/fail', '/users/7', '/users/42', '/users/404', '/flaky'] as const;
+export const LOAD_PATHS = ['/', '/', '/', '/slow', '/fail', '/users/7', '/users/42', '/users/404', '/flaky', '/quote', '/quote'] as const;
 
 /**
  * Sends requests to every demo route, `ratePerSecond` in all, until the returned stop function is

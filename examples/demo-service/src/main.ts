@@ -2,7 +2,8 @@
  * The otelkit demo service. Start it with the preload (`npm run demo` does):
  *   node --import @otelkit/node/register dist/main.js
  * Environment: PORT (default 3000), DEMO_LOAD (requests per second of the built-in load, default 20,
- * 0 turns it off), and every OTEL_* / OTELKIT_* variable otelkit reads.
+ * 0 turns it off), DEMO_QUOTE_PERIOD_MS (how long the quote downstream stays good, then bad; default
+ * 15000), and every OTEL_* / OTELKIT_* variable otelkit reads.
  */
 import { shutdown } from '@otelkit/node';
 import { createApp } from './app.js';
@@ -13,7 +14,9 @@ const loadRate = Number(process.env.DEMO_LOAD ?? 20);
 const metricsHost = process.env.OTEL_EXPORTER_PROMETHEUS_HOST ?? '127.0.0.1';
 const metricsPort = process.env.OTEL_EXPORTER_PROMETHEUS_PORT ?? '9464';
 
-const server = createApp().listen(port, () => {
+const quotePeriodMs = Number(process.env.DEMO_QUOTE_PERIOD_MS ?? 15_000);
+
+const server = createApp({ quotePeriodMs }).listen(port, () => {
   const base = `http://127.0.0.1:${port}`;
   const stopLoad = loadRate > 0 ? startLoad(base, loadRate) : () => undefined;
   server.once('close', stopLoad);
@@ -23,6 +26,7 @@ const server = createApp().listen(port, () => {
   console.log(`  curl ${base}/slow        # slow route`);
   console.log(`  curl -i ${base}/fail     # failing route (see the traceresponse header)`);
   console.log(`  curl -s http://${metricsHost}:${metricsPort}/metrics | grep http_server_request_duration_seconds`);
+  console.log(`  curl -s http://${metricsHost}:${metricsPort}/metrics | grep circuit_breaker`);
   console.log(`  curl -s http://${metricsHost}:${metricsPort}/health/ready`);
 });
 

@@ -7,7 +7,7 @@ describe('the demo under a real Prometheus server', () => {
   let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
 
   beforeAll(async () => {
-    demo = await startDemo({ OTEL_SERVICE_NAME: 'otelkit-demo' });
+    demo = await startDemo({ OTEL_SERVICE_NAME: 'otelkit-demo', DEMO_QUOTE_PERIOD_MS: '1000' });
     prometheus = await startPrometheus([`127.0.0.1:${demo.metricsPort}`]);
     // Wait until a rate over the scrapes is defined: at least two scrapes with traffic between them.
     await waitFor(
@@ -49,4 +49,18 @@ describe('the demo under a real Prometheus server', () => {
     expect(Number(ratio?.value[1])).toBeGreaterThan(0);
     expect(Number(ratio?.value[1])).toBeLessThan(1);
   });
+
+  it('shows the zero-code circuit breaker opening on the flaky downstream', async () => {
+    await waitFor(
+      async () =>
+        (await query(prometheus.url, 'sum(circuit_breaker_transitions_total{circuit_breaker_name="quote-service",circuit_breaker_transition_to="open"})')).some(
+          (r) => Number(r.value[1]) > 0,
+        ),
+      20_000,
+      () => prometheus.output(),
+    );
+    const states = await query(prometheus.url, 'circuit_breaker_state{circuit_breaker_name="quote-service"}');
+    expect(states.map((r) => r.metric.circuit_breaker_state).sort()).toEqual(['closed', 'half_open', 'open']);
+    expect(states.reduce((sum, r) => sum + Number(r.value[1]), 0)).toBe(1);
+  }, 30_000);
 });

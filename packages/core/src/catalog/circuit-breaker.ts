@@ -16,7 +16,7 @@ import type { MetricDefinition } from './types.js';
 export const CIRCUIT_BREAKER_STATE: MetricDefinition<'observable-gauge'> = Object.freeze({
   name: 'circuit_breaker.state',
   kind: 'observable-gauge',
-  unit: '1',
+  unit: '{state}',
   description: 'Circuit breaker state: 1 for the current state, 0 for the others.',
   attributes: [ATTR.CIRCUIT_BREAKER_NAME, ATTR.CIRCUIT_BREAKER_STATE],
   stability: 'otelkit',
