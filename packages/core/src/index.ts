@@ -9,6 +9,15 @@ export type { InstrumentKind, MetricDefinition, MetricStability } from './catalo
 export { HTTP_SERVER_ACTIVE_REQUESTS, HTTP_SERVER_REQUEST_DURATION } from './catalog/http.js';
 export { PROCESS_UPTIME, SERVICE_STARTS } from './catalog/service.js';
 export { OPERATION_DURATION } from './catalog/operation.js';
+export {
+  CACHE_ENTRIES,
+  CACHE_EVICTIONS,
+  CACHE_MAX_ENTRIES,
+  CACHE_MAX_SIZE,
+  CACHE_PUTS,
+  CACHE_REQUESTS,
+  CACHE_SIZE,
+} from './catalog/cache.js';
 export { METRIC_CATALOG } from './catalog/index.js';
 export { createInstrument, type InstrumentByKind } from './instruments.js';
 export { getOtelkitMeter, OTELKIT_VERSION } from './meter.js';

@@ -18,4 +18,7 @@ export const ATTR = Object.freeze({
   OPERATION_NAME: 'operation.name',
   OPERATION_TYPE: 'operation.type',
   OPERATION_OUTCOME: 'operation.outcome',
+  CACHE_NAME: 'cache.name',
+  CACHE_RESULT: 'cache.result',
+  CACHE_EVICTION_REASON: 'cache.eviction.reason',
 } as const);

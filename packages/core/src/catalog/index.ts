@@ -1,3 +1,12 @@
+import {
+  CACHE_ENTRIES,
+  CACHE_EVICTIONS,
+  CACHE_MAX_ENTRIES,
+  CACHE_MAX_SIZE,
+  CACHE_PUTS,
+  CACHE_REQUESTS,
+  CACHE_SIZE,
+} from './cache.js';
 import { HTTP_SERVER_ACTIVE_REQUESTS, HTTP_SERVER_REQUEST_DURATION } from './http.js';
 import { OPERATION_DURATION } from './operation.js';
 import { PROCESS_UPTIME, SERVICE_STARTS } from './service.js';
@@ -10,4 +19,11 @@ export const METRIC_CATALOG: readonly MetricDefinition[] = Object.freeze([
   PROCESS_UPTIME,
   SERVICE_STARTS,
   OPERATION_DURATION,
+  CACHE_REQUESTS,
+  CACHE_PUTS,
+  CACHE_EVICTIONS,
+  CACHE_ENTRIES,
+  CACHE_MAX_ENTRIES,
+  CACHE_SIZE,
+  CACHE_MAX_SIZE,
 ]);

@@ -1,0 +1,18 @@
+/**
+ * @otelkit/cache: cache metrics (`cache.requests` by hit/miss, `cache.puts`, `cache.evictions` by
+ * reason, `cache.entries`, `cache.size`, limits) for lru-cache, node-cache, keyv, cache-manager and
+ * hand-written caches, counted in plain numbers and reported at collection time.
+ * @packageDocumentation
+ */
+export type { CacheEvictionReason } from './counts.js';
+export {
+  createCacheRecorder,
+  type CacheRecorder,
+  type CacheRecorderOptions,
+} from './custom.js';
+export {
+  instrumentLruCache,
+  trackLruCacheEvictions,
+  type LruCacheBridgeOptions,
+  type LruCacheLike,
+} from './lru-cache.js';

@@ -1,0 +1,148 @@
+import type { Attributes, BatchObservableResult, Observable } from '@opentelemetry/api';
+import {
+  ATTR,
+  CACHE_ENTRIES,
+  CACHE_EVICTIONS,
+  CACHE_MAX_ENTRIES,
+  CACHE_MAX_SIZE,
+  CACHE_PUTS,
+  CACHE_REQUESTS,
+  CACHE_SIZE,
+  contain,
+  createInstrument,
+  describeError,
+  getOtelkitMeter,
+  reportOnce,
+  type MetricDefinition,
+} from '@otelkit/core';
+import { KNOWN_EVICTION_REASONS, type CacheCounts } from './counts.js';
+
+/** The instrumentation scope of every cache metric. */
+export const CACHE_SCOPE = '@otelkit/cache';
+
+/** A number read at collection time; `undefined` means "not known now" and is not reported. */
+export type Gauge = () => number | undefined;
+
+/**
+ * What one bound cache can report. Each field left out is a number the library cannot give, and its
+ * metric is not registered for this cache.
+ * @internal
+ */
+export interface CacheSources {
+  readonly name: string;
+  readonly counts: CacheCounts;
+  /** Whether `counts.hits`/`counts.misses` are filled. */
+  readonly requests: boolean;
+  /** Whether `counts.puts` is filled. */
+  readonly puts: boolean;
+  /** Whether evictions are seen (the four known reasons are then always reported). */
+  readonly evictions: boolean;
+  /** Runs first at each collection, e.g. to copy a library's own stats into `counts`. */
+  readonly beforeCollect?: () => void;
+  readonly entries?: Gauge;
+  readonly maxEntries?: Gauge;
+  readonly size?: Gauge;
+  readonly maxSize?: Gauge;
+}
+
+const activeNames = new Map<string, number>();
+
+/**
+ * Registers the cache's metrics: one batch observable callback on the `@otelkit/cache` meter, with
+ * attribute objects built once here. Returns the release function that removes the callback.
+ * @internal
+ */
+export function registerCacheMetrics(sources: CacheSources): () => void {
+  const { name, counts } = sources;
+  const meter = getOtelkitMeter(CACHE_SCOPE);
+  const base: Attributes = Object.freeze({ [ATTR.CACHE_NAME]: name });
+  const hitAttributes = Object.freeze({ ...base, [ATTR.CACHE_RESULT]: 'hit' });
+  const missAttributes = Object.freeze({ ...base, [ATTR.CACHE_RESULT]: 'miss' });
+  const reasonAttributes = new Map<string, Attributes>();
+  const reasonAttributesOf = (reason: string): Attributes => {
+    let attributes = reasonAttributes.get(reason);
+    if (!attributes) {
+      attributes = Object.freeze({ ...base, [ATTR.CACHE_EVICTION_REASON]: reason });
+      reasonAttributes.set(reason, attributes);
+    }
+    return attributes;
+  };
+
+  const observables: Observable[] = [];
+  const create = (definition: MetricDefinition): Observable => {
+    const instrument = createInstrument(meter, definition) as unknown as Observable;
+    observables.push(instrument);
+    return instrument;
+  };
+  const requests = sources.requests ? create(CACHE_REQUESTS) : undefined;
+  const puts = sources.puts ? create(CACHE_PUTS) : undefined;
+  const evictions = sources.evictions ? create(CACHE_EVICTIONS) : undefined;
+  const gauges: Array<[Observable, Gauge, string]> = [];
+  if (sources.entries) gauges.push([create(CACHE_ENTRIES), sources.entries, CACHE_ENTRIES.name]);
+  if (sources.maxEntries) gauges.push([create(CACHE_MAX_ENTRIES), sources.maxEntries, CACHE_MAX_ENTRIES.name]);
+  if (sources.size) gauges.push([create(CACHE_SIZE), sources.size, CACHE_SIZE.name]);
+  if (sources.maxSize) gauges.push([create(CACHE_MAX_SIZE), sources.maxSize, CACHE_MAX_SIZE.name]);
+
+  const failureKey = `@otelkit/cache "${name}" collection`;
+  const callback = contain(failureKey, (result: BatchObservableResult) => {
+    if (sources.beforeCollect) {
+      try {
+        sources.beforeCollect();
+      } catch (error) {
+        reportOnce(failureKey, `${failureKey} failed and was ignored: ${describeError(error)}`);
+      }
+    }
+    if (requests) {
+      result.observe(requests, counts.hits, hitAttributes);
+      result.observe(requests, counts.misses, missAttributes);
+    }
+    if (puts) result.observe(puts, counts.puts, base);
+    if (evictions) {
+      for (const reason of KNOWN_EVICTION_REASONS) result.observe(evictions, counts[reason], reasonAttributesOf(reason));
+      counts.other?.forEach((value, reason) => result.observe(evictions, value, reasonAttributesOf(reason)));
+    }
+    for (const [instrument, read, metricName] of gauges) {
+      let value: number | undefined;
+      try {
+        value = read();
+      } catch (error) {
+        reportOnce(
+          `${failureKey} ${metricName}`,
+          `${failureKey}: reading ${metricName} threw and was ignored: ${describeError(error)}`,
+        );
+        continue;
+      }
+      if (typeof value === 'number' && Number.isFinite(value)) result.observe(instrument, value, base);
+    }
+  });
+
+  const users = activeNames.get(name) ?? 0;
+  if (users > 0) {
+    reportOnce(
+      `@otelkit/cache duplicate name ${name}`,
+      `two bound caches share cache.name "${name}"; their series collide. Give each cache its own name.`,
+    );
+  }
+  activeNames.set(name, users + 1);
+  meter.addBatchObservableCallback(callback, observables);
+  return () => {
+    meter.removeBatchObservableCallback(callback, observables);
+    const left = (activeNames.get(name) ?? 1) - 1;
+    if (left > 0) activeNames.set(name, left);
+    else activeNames.delete(name);
+  };
+}
+
+/**
+ * Checks the `name` option every bridge needs. Reports once and returns undefined when it is unusable.
+ * @internal
+ */
+export function validName(bridge: string, options: unknown): string | undefined {
+  const name = typeof options === 'object' && options !== null ? (options as { name?: unknown }).name : undefined;
+  if (typeof name === 'string' && name.trim().length > 0) return name;
+  reportOnce(
+    `${bridge} name`,
+    `${bridge}: options.name must be a non-empty string (the cache.name attribute); the cache is not instrumented.`,
+  );
+  return undefined;
+}
