@@ -25,6 +25,22 @@ export class CacheCounts {
   set = 0;
   other: Map<string, number> | undefined = undefined;
 
+  /** The count for one reason. */
+  evictions(reason: string): number {
+    switch (reason) {
+      case 'evict':
+        return this.evict;
+      case 'expire':
+        return this.expire;
+      case 'delete':
+        return this.delete;
+      case 'set':
+        return this.set;
+      default:
+        return this.other?.get(reason) ?? 0;
+    }
+  }
+
   /** Counts one removal; never throws. */
   recordEviction(reason: unknown, count = 1): void {
     switch (reason) {

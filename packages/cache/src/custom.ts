@@ -1,5 +1,5 @@
 import { createHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
-import { CacheCounts, type CacheEvictionReason } from './counts.js';
+import { CacheCounts, KNOWN_EVICTION_REASONS, type CacheEvictionReason } from './counts.js';
 import { registerCacheMetrics, validName, type Gauge } from './metrics.js';
 
 /** Options of {@link createCacheRecorder}. */
@@ -78,7 +78,7 @@ export function createCacheRecorder(options: CacheRecorderOptions): CacheRecorde
     counts,
     requests: true,
     puts: true,
-    evictions: true,
+    evictions: KNOWN_EVICTION_REASONS,
     ...(entries ? { entries } : {}),
     ...(maxEntries ? { maxEntries } : {}),
     ...(size ? { size } : {}),

@@ -16,3 +16,14 @@ export {
   type LruCacheBridgeOptions,
   type LruCacheLike,
 } from './lru-cache.js';
+export {
+  instrumentNodeCache,
+  type NodeCacheBridgeOptions,
+  type NodeCacheLike,
+} from './node-cache.js';
+export { instrumentKeyv, type KeyvBridgeOptions, type KeyvLike } from './keyv.js';
+export {
+  instrumentCacheManager,
+  type CacheManagerBridgeOptions,
+  type CacheManagerLike,
+} from './cache-manager.js';

@@ -1,5 +1,5 @@
 import { createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
-import { CacheCounts } from './counts.js';
+import { CacheCounts, KNOWN_EVICTION_REASONS } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
 
 /**
@@ -138,7 +138,7 @@ export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeO
     counts,
     requests: true,
     puts: true,
-    evictions: tracksEvictions,
+    evictions: tracksEvictions ? KNOWN_EVICTION_REASONS : [],
     entries: () => cache.size,
     ...(cache.max > 0 ? { maxEntries: () => cache.max } : {}),
     ...(tracksSize ? { size: () => cache.calculatedSize } : {}),

@@ -15,7 +15,7 @@ import {
   reportOnce,
   type MetricDefinition,
 } from '@otelkit/core';
-import { KNOWN_EVICTION_REASONS, type CacheCounts } from './counts.js';
+import type { CacheCounts } from './counts.js';
 
 /** The instrumentation scope of every cache metric. */
 export const CACHE_SCOPE = '@otelkit/cache';
@@ -35,8 +35,8 @@ export interface CacheSources {
   readonly requests: boolean;
   /** Whether `counts.puts` is filled. */
   readonly puts: boolean;
-  /** Whether evictions are seen (the four known reasons are then always reported). */
-  readonly evictions: boolean;
+  /** The eviction reasons the library reports (each is reported, zero included); none: no `cache.evictions`. */
+  readonly evictions: readonly string[];
   /** Runs first at each collection, e.g. to copy a library's own stats into `counts`. */
   readonly beforeCollect?: () => void;
   readonly entries?: Gauge;
@@ -76,7 +76,8 @@ export function registerCacheMetrics(sources: CacheSources): () => void {
   };
   const requests = sources.requests ? create(CACHE_REQUESTS) : undefined;
   const puts = sources.puts ? create(CACHE_PUTS) : undefined;
-  const evictions = sources.evictions ? create(CACHE_EVICTIONS) : undefined;
+  const evictionReasons = sources.evictions;
+  const evictions = evictionReasons.length > 0 ? create(CACHE_EVICTIONS) : undefined;
   const gauges: Array<[Observable, Gauge, string]> = [];
   if (sources.entries) gauges.push([create(CACHE_ENTRIES), sources.entries, CACHE_ENTRIES.name]);
   if (sources.maxEntries) gauges.push([create(CACHE_MAX_ENTRIES), sources.maxEntries, CACHE_MAX_ENTRIES.name]);
@@ -98,7 +99,7 @@ export function registerCacheMetrics(sources: CacheSources): () => void {
     }
     if (puts) result.observe(puts, counts.puts, base);
     if (evictions) {
-      for (const reason of KNOWN_EVICTION_REASONS) result.observe(evictions, counts[reason], reasonAttributesOf(reason));
+      for (const reason of evictionReasons) result.observe(evictions, counts.evictions(reason), reasonAttributesOf(reason));
       counts.other?.forEach((value, reason) => result.observe(evictions, value, reasonAttributesOf(reason)));
     }
     for (const [instrument, read, metricName] of gauges) {
