@@ -112,7 +112,7 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
     configurable: true,
     enumerable: previousGet?.enumerable ?? true,
   });
-  const releaseMetrics = registerCacheMetrics({ name, counts, requests: true, puts: true, evictions: ['delete'] });
+  const releaseMetrics = registerCacheMetrics({ name, target: cache, counts, requests: true, puts: true, evictions: ['delete'] });
 
   const handle = createHandle(() => {
     for (const [event, listener] of listeners) cache.off(event, listener);

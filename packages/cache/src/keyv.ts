@@ -86,7 +86,7 @@ export function instrumentKeyv(keyv: KeyvLike, options: KeyvBridgeOptions): Brid
     ],
   ];
   for (const [event, handler] of handlers) keyv.hooks.addHandler(event, handler);
-  const releaseMetrics = registerCacheMetrics({ name, counts, requests: true, puts: true, evictions: ['delete'] });
+  const releaseMetrics = registerCacheMetrics({ name, target: keyv, counts, requests: true, puts: true, evictions: ['delete'] });
 
   const handle = createHandle(() => {
     for (const [event, handler] of handlers) keyv.hooks.removeHandler(event, handler);

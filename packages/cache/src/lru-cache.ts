@@ -72,6 +72,12 @@ function isLruCache(value: unknown): value is LruCacheLike {
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
+// Gauges live at module level so the metrics callback never shares a closure context with the cache.
+const lruEntries = (cache: LruCacheLike): number => cache.size;
+const lruMax = (cache: LruCacheLike): number => cache.max;
+const lruCalculatedSize = (cache: LruCacheLike): number => cache.calculatedSize;
+const lruMaxSize = (cache: LruCacheLike): number => cache.maxSize;
+
 /**
  * Puts `wrapper` as an own property `key` of `target` and returns the function that puts back exactly
  * what was there (deletes the own property, or restores a previous own one), unless someone replaced
@@ -133,16 +139,17 @@ export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeO
 
   const tracksEvictions = trackedDisposers.has(cache.dispose as DisposeFunction);
   const tracksSize = cache.maxSize > 0 || typeof cache.sizeCalculation === 'function';
-  const releaseMetrics = registerCacheMetrics({
+  const releaseMetrics = registerCacheMetrics<LruCacheLike>({
     name,
+    target: cache,
     counts,
     requests: true,
     puts: true,
     evictions: tracksEvictions ? KNOWN_EVICTION_REASONS : [],
-    entries: () => cache.size,
-    ...(cache.max > 0 ? { maxEntries: () => cache.max } : {}),
-    ...(tracksSize ? { size: () => cache.calculatedSize } : {}),
-    ...(cache.maxSize > 0 ? { maxSize: () => cache.maxSize } : {}),
+    entries: lruEntries,
+    ...(cache.max > 0 ? { maxEntries: lruMax } : {}),
+    ...(tracksSize ? { size: lruCalculatedSize } : {}),
+    ...(cache.maxSize > 0 ? { maxSize: lruMaxSize } : {}),
   });
   const restoreGet = installOwn(cache, 'get', get as Method);
   const restoreSet = installOwn(cache, 'set', set as Method);

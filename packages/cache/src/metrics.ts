@@ -20,16 +20,24 @@ import type { CacheCounts } from './counts.js';
 /** The instrumentation scope of every cache metric. */
 export const CACHE_SCOPE = '@otelkit/cache';
 
-/** A number read at collection time; `undefined` means "not known now" and is not reported. */
-export type Gauge = () => number | undefined;
+/**
+ * A number read at collection time from the bound cache; `undefined` means "not known now" and is
+ * not reported. It receives the cache so the metrics callback never holds the cache strongly.
+ */
+export type Gauge<T = unknown> = (target: T) => number | undefined;
 
 /**
  * What one bound cache can report. Each field left out is a number the library cannot give, and its
  * metric is not registered for this cache.
  * @internal
  */
-export interface CacheSources {
+export interface CacheSources<T extends object = object> {
   readonly name: string;
+  /**
+   * The bound cache, held weakly: when it is garbage-collected, the metrics callback removes itself,
+   * so a cache dropped without `unbind()` does not leak. Absent for hand-written caches.
+   */
+  readonly target?: T;
   readonly counts: CacheCounts;
   /** Whether `counts.hits`/`counts.misses` are filled. */
   readonly requests: boolean;
@@ -38,11 +46,11 @@ export interface CacheSources {
   /** The eviction reasons the library reports (each is reported, zero included); none: no `cache.evictions`. */
   readonly evictions: readonly string[];
   /** Runs first at each collection, e.g. to copy a library's own stats into `counts`. */
-  readonly beforeCollect?: () => void;
-  readonly entries?: Gauge;
-  readonly maxEntries?: Gauge;
-  readonly size?: Gauge;
-  readonly maxSize?: Gauge;
+  readonly beforeCollect?: (target: T) => void;
+  readonly entries?: Gauge<T>;
+  readonly maxEntries?: Gauge<T>;
+  readonly size?: Gauge<T>;
+  readonly maxSize?: Gauge<T>;
 }
 
 const activeNames = new Map<string, number>();
@@ -52,8 +60,11 @@ const activeNames = new Map<string, number>();
  * attribute objects built once here. Returns the release function that removes the callback.
  * @internal
  */
-export function registerCacheMetrics(sources: CacheSources): () => void {
+export function registerCacheMetrics<T extends object>(sources: CacheSources<T>): () => void {
   const { name, counts } = sources;
+  const targetRef = sources.target ? new WeakRef(sources.target) : undefined;
+  // Closures below must not capture `sources` (it holds the target strongly).
+  const beforeCollect = sources.beforeCollect;
   const meter = getOtelkitMeter(CACHE_SCOPE);
   const base: Attributes = Object.freeze({ [ATTR.CACHE_NAME]: name });
   const hitAttributes = Object.freeze({ ...base, [ATTR.CACHE_RESULT]: 'hit' });
@@ -78,7 +89,7 @@ export function registerCacheMetrics(sources: CacheSources): () => void {
   const puts = sources.puts ? create(CACHE_PUTS) : undefined;
   const evictionReasons = sources.evictions;
   const evictions = evictionReasons.length > 0 ? create(CACHE_EVICTIONS) : undefined;
-  const gauges: Array<[Observable, Gauge, string]> = [];
+  const gauges: Array<[Observable, Gauge<T>, string]> = [];
   if (sources.entries) gauges.push([create(CACHE_ENTRIES), sources.entries, CACHE_ENTRIES.name]);
   if (sources.maxEntries) gauges.push([create(CACHE_MAX_ENTRIES), sources.maxEntries, CACHE_MAX_ENTRIES.name]);
   if (sources.size) gauges.push([create(CACHE_SIZE), sources.size, CACHE_SIZE.name]);
@@ -86,9 +97,14 @@ export function registerCacheMetrics(sources: CacheSources): () => void {
 
   const failureKey = `@otelkit/cache "${name}" collection`;
   const callback = contain(failureKey, (result: BatchObservableResult) => {
-    if (sources.beforeCollect) {
+    const target = targetRef?.deref();
+    if (targetRef && target === undefined) {
+      release();
+      return;
+    }
+    if (beforeCollect) {
       try {
-        sources.beforeCollect();
+        beforeCollect(target as T);
       } catch (error) {
         reportOnce(failureKey, `${failureKey} failed and was ignored: ${describeError(error)}`);
       }
@@ -105,7 +121,7 @@ export function registerCacheMetrics(sources: CacheSources): () => void {
     for (const [instrument, read, metricName] of gauges) {
       let value: number | undefined;
       try {
-        value = read();
+        value = read(target as T);
       } catch (error) {
         reportOnce(
           `${failureKey} ${metricName}`,
@@ -125,13 +141,17 @@ export function registerCacheMetrics(sources: CacheSources): () => void {
     );
   }
   activeNames.set(name, users + 1);
-  meter.addBatchObservableCallback(callback, observables);
-  return () => {
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
     meter.removeBatchObservableCallback(callback, observables);
     const left = (activeNames.get(name) ?? 1) - 1;
     if (left > 0) activeNames.set(name, left);
     else activeNames.delete(name);
   };
+  meter.addBatchObservableCallback(callback, observables);
+  return release;
 }
 
 /**

@@ -27,6 +27,39 @@ export interface NodeCacheBridgeOptions {
 
 const handles = new WeakMap<object, BridgeHandle>();
 
+// Gauges live at module level so the metrics callback never shares a closure context with the cache.
+const nodeCacheKeys = (cache: NodeCacheLike): number => cache.getStats().keys;
+const nodeCacheSize = (cache: NodeCacheLike): number => {
+  const { ksize, vsize } = cache.getStats();
+  return ksize + vsize;
+};
+const nodeCacheMaxKeys = (cache: NodeCacheLike): number | undefined => cache.options?.maxKeys;
+
+/**
+ * Copies node-cache's hit/miss counters into `counts` at each collection, from the values seen at
+ * bind time. node-cache replaces its stats object on `flushStats()`/`flushAll()`; the old object
+ * keeps its final values, so nothing counted before a reset is lost.
+ */
+function statsSync(counts: CacheCounts, initial: NodeCacheStats): (cache: NodeCacheLike) => void {
+  let stats = initial;
+  let seenHits = initial.hits;
+  let seenMisses = initial.misses;
+  return (cache) => {
+    const current = cache.getStats();
+    if (current !== stats) {
+      counts.hits += Math.max(0, stats.hits - seenHits);
+      counts.misses += Math.max(0, stats.misses - seenMisses);
+      stats = current;
+      seenHits = 0;
+      seenMisses = 0;
+    }
+    counts.hits += Math.max(0, current.hits - seenHits);
+    counts.misses += Math.max(0, current.misses - seenMisses);
+    seenHits = current.hits;
+    seenMisses = current.misses;
+  };
+}
+
 function isNodeCache(value: unknown): value is NodeCacheLike {
   if (typeof value !== 'object' || value === null) return false;
   const cache = value as Record<string, unknown>;
@@ -68,25 +101,9 @@ export function instrumentNodeCache(cache: NodeCacheLike, options: NodeCacheBrid
   if (name === undefined) return noopHandle();
 
   const counts = new CacheCounts();
-  // node-cache replaces its stats object on a reset; the old object keeps its final values.
-  let stats = cache.getStats();
-  let seenHits = stats.hits;
-  let seenMisses = stats.misses;
-  const syncStats = (): void => {
-    const current = cache.getStats();
-    if (current !== stats) {
-      counts.hits += Math.max(0, stats.hits - seenHits);
-      counts.misses += Math.max(0, stats.misses - seenMisses);
-      stats = current;
-      seenHits = 0;
-      seenMisses = 0;
-    }
-    counts.hits += Math.max(0, current.hits - seenHits);
-    counts.misses += Math.max(0, current.misses - seenMisses);
-    seenHits = current.hits;
-    seenMisses = current.misses;
-  };
+  const syncStats = statsSync(counts, cache.getStats());
 
+  const deletesOnExpire = cache.options?.deleteOnExpire !== false;
   const onSet = contain('instrumentNodeCache set listener', () => {
     counts.puts++;
   });
@@ -96,7 +113,7 @@ export function instrumentNodeCache(cache: NodeCacheLike, options: NodeCacheBrid
   const onExpired = contain('instrumentNodeCache expired listener', () => {
     counts.expire++;
     // With deleteOnExpire (the default), node-cache emits `del` just before `expired` for the same key.
-    if (cache.options?.deleteOnExpire !== false && counts.delete > 0) counts.delete--;
+    if (deletesOnExpire && counts.delete > 0) counts.delete--;
   });
   const listeners: Array<[string, () => void]> = [
     ['set', onSet],
@@ -106,19 +123,17 @@ export function instrumentNodeCache(cache: NodeCacheLike, options: NodeCacheBrid
   for (const [event, listener] of listeners) cache.on(event, listener);
 
   const maxKeys = cache.options?.maxKeys;
-  const releaseMetrics = registerCacheMetrics({
+  const releaseMetrics = registerCacheMetrics<NodeCacheLike>({
     name,
+    target: cache,
     counts,
     requests: true,
     puts: true,
     evictions: ['delete', 'expire'],
     beforeCollect: syncStats,
-    entries: () => cache.getStats().keys,
-    size: () => {
-      const { ksize, vsize } = cache.getStats();
-      return ksize + vsize;
-    },
-    ...(typeof maxKeys === 'number' && maxKeys > 0 ? { maxEntries: () => maxKeys } : {}),
+    entries: nodeCacheKeys,
+    size: nodeCacheSize,
+    ...(typeof maxKeys === 'number' && maxKeys > 0 ? { maxEntries: nodeCacheMaxKeys } : {}),
   });
 
   const handle = createHandle(() => {
