@@ -27,3 +27,4 @@ export {
   type CacheManagerBridgeOptions,
   type CacheManagerLike,
 } from './cache-manager.js';
+export { cacheModuleBridges } from './module-bridges.js';
