@@ -1,8 +1,9 @@
 import { contain, createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
+import { reuseHandle } from './auto-handles.js';
 
-type Listener = (data: never) => void;
+type Listener = (...args: unknown[]) => void;
 
 /** The part of a cache-manager 7 cache (`createCache()`) the bridge uses. */
 export interface CacheManagerLike {
@@ -39,7 +40,7 @@ const ignore = (): void => {};
  * resolves to a value, a miss when it resolves to `undefined`; a rejection is not counted and stays
  * the caller's). Its events give the rest: `mget` (each key), `set` (one per call, without the
  * per-store repeats), `del`/`mdel` (evictions with reason `delete`). `wrap()` reads the stores
- * directly and reports nothing, so its lookups are not counted. Binding twice returns the first handle.
+ * directly and reports nothing, so its lookups are not counted. Binding twice returns the first handle (a zero-code binding is replaced instead).
  *
  * @example
  * const cache = createCache({ ttl: 60_000 });
@@ -53,10 +54,10 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
     );
     return noopHandle();
   }
-  const existing = handles.get(cache);
-  if (existing?.bound) return existing;
   const name = validName('instrumentCacheManager', options);
   if (name === undefined) return noopHandle();
+  const existing = reuseHandle(handles.get(cache));
+  if (existing) return existing;
 
   const counts = new CacheCounts();
   const countResult = (value: unknown): void => {
@@ -71,7 +72,7 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
     return result;
   };
 
-  const listeners: Array<[string, Listener]> = [
+  const listeners: Array<[string, (data: never) => void]> = [
     [
       'mget',
       contain('instrumentCacheManager mget listener', (data: { values?: unknown; error?: unknown }) => {
@@ -104,7 +105,7 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
       }),
     ],
   ];
-  for (const [event, listener] of listeners) cache.on(event, listener);
+  for (const [event, listener] of listeners) cache.on(event, listener as Listener);
   const previousGet = Object.getOwnPropertyDescriptor(cache, 'get');
   Object.defineProperty(cache, 'get', {
     value: get,
@@ -115,7 +116,7 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
   const releaseMetrics = registerCacheMetrics({ name, target: cache, counts, requests: true, puts: true, evictions: ['delete'] });
 
   const handle = createHandle(() => {
-    for (const [event, listener] of listeners) cache.off(event, listener);
+    for (const [event, listener] of listeners) cache.off(event, listener as Listener);
     if (Object.getOwnPropertyDescriptor(cache, 'get')?.value === get) {
       if (previousGet) Object.defineProperty(cache, 'get', previousGet);
       else delete (cache as unknown as Record<string, unknown>).get;

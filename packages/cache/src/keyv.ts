@@ -1,8 +1,9 @@
 import { contain, createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
+import { reuseHandle } from './auto-handles.js';
 
-type HookHandler = (data: never) => void;
+type HookHandler = (...args: unknown[]) => void;
 
 /** The part of a keyv 5 instance the bridge uses: its hooks manager. */
 export interface KeyvLike {
@@ -36,7 +37,7 @@ function isKeyv(value: unknown): value is KeyvLike {
  * `postGetRaw` count a hit when a value came back and a miss otherwise, `postGetMany` and
  * `postGetManyRaw` count each key, `postSet` counts puts, `postDelete` counts evictions with reason
  * `delete` (keyv deletes an expired entry it reads this way too). Entry counts live in the store and
- * are not reported. `unbind()` removes the handlers. Binding the same instance twice returns the first handle.
+ * are not reported. `unbind()` removes the handlers. Binding the same instance twice returns the first handle (a zero-code binding is replaced instead).
  *
  * @example
  * const keyv = new Keyv({ store: new KeyvRedis('redis://127.0.0.1:6379'), namespace: 'users' });
@@ -50,10 +51,10 @@ export function instrumentKeyv(keyv: KeyvLike, options: KeyvBridgeOptions): Brid
     );
     return noopHandle();
   }
-  const existing = handles.get(keyv);
-  if (existing?.bound) return existing;
   const name = validName('instrumentKeyv', options);
   if (name === undefined) return noopHandle();
+  const existing = reuseHandle(handles.get(keyv));
+  if (existing) return existing;
 
   const counts = new CacheCounts();
   const countOne = (value: unknown): void => {
@@ -63,7 +64,7 @@ export function instrumentKeyv(keyv: KeyvLike, options: KeyvBridgeOptions): Brid
   const countMany = (values: unknown): void => {
     if (Array.isArray(values)) for (const value of values) countOne(value);
   };
-  const handlers: Array<[string, HookHandler]> = [
+  const handlers: Array<[string, (data: never) => void]> = [
     ['postGet', contain('instrumentKeyv postGet', (data: { value?: unknown }) => countOne(data?.value))],
     ['postGetRaw', contain('instrumentKeyv postGetRaw', (data: { value?: unknown }) => countOne(data?.value))],
     ['postGetMany', contain('instrumentKeyv postGetMany', (values: unknown) => countMany(values))],
@@ -85,11 +86,11 @@ export function instrumentKeyv(keyv: KeyvLike, options: KeyvBridgeOptions): Brid
       }),
     ],
   ];
-  for (const [event, handler] of handlers) keyv.hooks.addHandler(event, handler);
+  for (const [event, handler] of handlers) keyv.hooks.addHandler(event, handler as HookHandler);
   const releaseMetrics = registerCacheMetrics({ name, target: keyv, counts, requests: true, puts: true, evictions: ['delete'] });
 
   const handle = createHandle(() => {
-    for (const [event, handler] of handlers) keyv.hooks.removeHandler(event, handler);
+    for (const [event, handler] of handlers) keyv.hooks.removeHandler(event, handler as HookHandler);
     releaseMetrics();
     if (handles.get(keyv) === handle) handles.delete(keyv);
   });

@@ -1,6 +1,7 @@
 import { createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts, KNOWN_EVICTION_REASONS } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
+import { reuseHandle } from './auto-handles.js';
 
 /**
  * The part of an lru-cache 10 or 11 instance the bridge uses. Structural, because lru-cache keeps
@@ -103,7 +104,7 @@ function installOwn(target: object, key: string, wrapper: Method): () => void {
  *
  * `get` and `set` are counted by own-property wrappers on this instance that call the original
  * methods with the same arguments and return their results; `unbind()` deletes them again.
- * Binding the same cache twice returns the first handle.
+ * Binding the same cache twice returns the first handle (a zero-code binding is replaced instead).
  *
  * @example
  * const users = new LRUCache<string, User>(trackLruCacheEvictions({ max: 1000 }));
@@ -117,10 +118,10 @@ export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeO
     );
     return noopHandle();
   }
-  const existing = handles.get(cache);
-  if (existing?.bound) return existing;
   const name = validName('instrumentLruCache', options);
   if (name === undefined) return noopHandle();
+  const existing = reuseHandle(handles.get(cache));
+  if (existing) return existing;
 
   const counts = new CacheCounts();
   const originalGet = cache.get as unknown as Method;

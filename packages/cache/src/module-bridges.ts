@@ -1,4 +1,5 @@
 import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
+import { markAutomatic } from './auto-handles.js';
 import { instrumentCacheManager, type CacheManagerLike } from './cache-manager.js';
 import { findCreationSite } from './creation-site.js';
 import { instrumentKeyv, type KeyvLike } from './keyv.js';
@@ -199,7 +200,7 @@ const lruCacheBridge: ModuleBridge = {
         ([options, ...rest]) => [trackLruCacheEvictions(options), ...rest],
         (cache, [options]) => {
           const name = autoName('lru-cache', nameOption(options), []);
-          if (name !== undefined) instrumentLruCache(cache as LruCacheLike, { name });
+          if (name !== undefined) markAutomatic(instrumentLruCache(cache as LruCacheLike, { name }));
         },
       ) as unknown as Replacement,
     ),
@@ -216,7 +217,7 @@ const nodeCacheBridge: ModuleBridge = {
     const make = (original: Replacement): Replacement =>
       subclass(original as unknown as AnyConstructor, nodeCacheState, (args) => args, (cache, [options]) => {
         const name = autoName('node-cache', nameOption(options), []);
-        if (name !== undefined) instrumentNodeCache(cache as NodeCacheLike, { name });
+        if (name !== undefined) markAutomatic(instrumentNodeCache(cache as NodeCacheLike, { name }));
       }) as unknown as Replacement;
     // CommonJS: the exports are the class itself, so the replacement is returned.
     if (typeof moduleExports === 'function') return PATCHED in moduleExports ? moduleExports : make(moduleExports as Replacement);
@@ -236,7 +237,7 @@ const keyvBridge: ModuleBridge = {
         // new Keyv(options) or new Keyv(store, options): a namespace names the cache well.
         const options = args.find((arg) => nameOption(arg, 'namespace') !== undefined || nameOption(arg) !== undefined);
         const name = autoName('keyv', nameOption(options) ?? nameOption(options, 'namespace'), ['@keyv/']);
-        if (name !== undefined) instrumentKeyv(keyv as KeyvLike, { name });
+        if (name !== undefined) markAutomatic(instrumentKeyv(keyv as KeyvLike, { name }));
       }) as unknown as Replacement,
     ),
   ),
@@ -255,7 +256,7 @@ const cacheManagerBridge: ModuleBridge = {
         if (cacheManagerState.active) {
           try {
             const name = autoName('cache-manager', nameOption(args[0]) ?? nameOption(args[0], 'cacheId'), []);
-            if (name !== undefined) instrumentCacheManager(cache as CacheManagerLike, { name });
+            if (name !== undefined) markAutomatic(instrumentCacheManager(cache as CacheManagerLike, { name }));
           } catch (error) {
             reportOnce('@otelkit/cache auto-bind', `automatic cache bridging failed and was skipped: ${describeError(error)}`);
           }

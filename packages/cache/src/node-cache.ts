@@ -1,6 +1,7 @@
 import { contain, createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
+import { reuseHandle } from './auto-handles.js';
 
 /** node-cache's statistics object (`getStats()`): cumulative until `flushStats()`/`flushAll()` replace it. */
 interface NodeCacheStats {
@@ -14,8 +15,8 @@ interface NodeCacheStats {
 /** The part of a node-cache 5 instance the bridge uses. */
 export interface NodeCacheLike {
   getStats(): NodeCacheStats;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
   readonly options?: { maxKeys?: number; deleteOnExpire?: boolean };
 }
 
@@ -75,7 +76,7 @@ function isNodeCache(value: unknown): value is NodeCacheLike {
  * is carried over so `cache.requests` stays monotonic. `cache.puts` counts `set` events,
  * `cache.evictions` counts `del` events as `delete` and `expired` events as `expire`; `cache.entries`
  * is `keys`, `cache.size` is node-cache's approximate `ksize + vsize`, `cache.max_entries` is
- * `maxKeys` when set. Binding the same cache twice returns the first handle.
+ * `maxKeys` when set. Binding the same cache twice returns the first handle (a zero-code binding is replaced instead).
  *
  * @example
  * const sessions = new NodeCache({ stdTTL: 600 });
@@ -95,10 +96,10 @@ export function instrumentNodeCache(cache: NodeCacheLike, options: NodeCacheBrid
     );
     return noopHandle();
   }
-  const existing = handles.get(cache);
-  if (existing?.bound) return existing;
   const name = validName('instrumentNodeCache', options);
   if (name === undefined) return noopHandle();
+  const existing = reuseHandle(handles.get(cache));
+  if (existing) return existing;
 
   const counts = new CacheCounts();
   const syncStats = statsSync(counts, cache.getStats());

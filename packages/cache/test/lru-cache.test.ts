@@ -145,6 +145,7 @@ describe('instrumentLruCache with bad arguments', () => {
     const cache = new LRUCache11<string, string>({ max: 1 });
     expect(instrumentLruCache(cache, { name: '' }).bound).toBe(false);
     expect(instrumentLruCache(cache, undefined as never).bound).toBe(false);
+    expect(instrumentLruCache(new LRUCache10<string, number>({ max: 1 }), { name: ' ' }).bound).toBe(false);
     expect(Object.prototype.hasOwnProperty.call(cache, 'get')).toBe(false);
     const targetWarnings = warn.mock.calls.filter(([line]) => String(line).includes('not an lru-cache'));
     expect(targetWarnings).toHaveLength(1);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { cacheModuleBridges } from '@otelkit/cache';
+import { cacheModuleBridges, instrumentLruCache, type LruCacheLike } from '@otelkit/cache';
 import type { ModuleBridge } from '@otelkit/core';
 import { cacheSnapshot, createTestMeterProvider, type TestReader } from './helpers.js';
 
@@ -14,7 +14,12 @@ const bridge = (name: string): ModuleBridge => {
   if (!found) throw new Error(`no bridge ${name}`);
   return found;
 };
-type Ctor = new (...args: unknown[]) => Record<string, (...args: unknown[]) => unknown>;
+interface CacheInstance {
+  get(key: unknown): unknown;
+  set(key: unknown, value: unknown): unknown;
+  close(): void;
+}
+type Ctor = new (...args: unknown[]) => CacheInstance;
 
 /** All cache.name values currently reported for `metric`. */
 async function namesOf(reader: TestReader, metric: string): Promise<string[]> {
@@ -68,8 +73,18 @@ describe('cacheModuleBridges', () => {
     const names = await namesOf(reader, 'cache.requests');
     expect(names.some((n) => /module-bridges\.test\.ts:\d+$/.test(n))).toBe(true);
 
+    // An explicit call replaces the automatic binding, e.g. to name the cache.
+    const handle = instrumentLruCache(bySite as unknown as LruCacheLike, { name: 'zero-code-renamed' });
+    expect(handle.bound).toBe(true);
+    bySite.get('x');
+    bySite.get('x');
+    expect((await cacheSnapshot(reader, 'zero-code-renamed'))['cache.requests{cache.result=miss}']).toBe(2);
+    expect(instrumentLruCache(bySite as unknown as LruCacheLike, { name: 'third' })).toBe(handle);
+    handle.unbind();
+
     lru.unpatch?.(exports);
     expect(exports.LRUCache).toBe(real.LRUCache);
+    expect(Object.prototype.hasOwnProperty.call(new Patched({ max: 1 }), 'get')).toBe(false);
   });
 
   it('lru-cache (read-only ESM-like namespace, v10): returns patched copy; dependency caches are left alone', async () => {
@@ -121,13 +136,13 @@ describe('cacheModuleBridges', () => {
   });
 
   it('cache-manager: createCache is wrapped so each cache is bridged', async () => {
-    const real = require('cache-manager') as { createCache: (options?: unknown) => Record<string, (...a: unknown[]) => Promise<unknown>> };
+    const real = require('cache-manager') as { createCache: (options?: unknown) => CacheInstance };
     const exports = { ...real };
     bridge('cache-manager').patch(exports, '7.2.9');
     const cache = exports.createCache({ cacheId: 'zero-code-pages' });
-    await cache.set?.('p', 'html');
-    await cache.get?.('p');
-    await cache.get?.('q');
+    await cache.set('p', 'html');
+    await cache.get('p');
+    await cache.get('q');
     const snapshot = await cacheSnapshot(reader, 'zero-code-pages');
     expect(snapshot['cache.requests{cache.result=hit}']).toBe(1);
     expect(snapshot['cache.requests{cache.result=miss}']).toBe(1);
