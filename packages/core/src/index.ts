@@ -17,6 +17,14 @@ export {
   CIRCUIT_BREAKER_STATE,
   CIRCUIT_BREAKER_TRANSITIONS,
 } from './catalog/circuit-breaker.js';
+  CACHE_ENTRIES,
+  CACHE_EVICTIONS,
+  CACHE_MAX_ENTRIES,
+  CACHE_MAX_SIZE,
+  CACHE_PUTS,
+  CACHE_REQUESTS,
+  CACHE_SIZE,
+} from './catalog/cache.js';
 export { METRIC_CATALOG } from './catalog/index.js';
 export { createInstrument, type InstrumentByKind } from './instruments.js';
 export { getOtelkitMeter, OTELKIT_VERSION } from './meter.js';

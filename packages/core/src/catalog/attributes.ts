@@ -23,4 +23,7 @@ export const ATTR = Object.freeze({
   CIRCUIT_BREAKER_OUTCOME: 'circuit_breaker.outcome',
   CIRCUIT_BREAKER_TRANSITION_FROM: 'circuit_breaker.transition.from',
   CIRCUIT_BREAKER_TRANSITION_TO: 'circuit_breaker.transition.to',
+  CACHE_NAME: 'cache.name',
+  CACHE_RESULT: 'cache.result',
+  CACHE_EVICTION_REASON: 'cache.eviction.reason',
 } as const);

@@ -1,0 +1,169 @@
+import { createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
+import { CacheCounts, KNOWN_EVICTION_REASONS } from './counts.js';
+import { registerCacheMetrics, validName } from './metrics.js';
+import { reuseHandle } from './auto-handles.js';
+
+/**
+ * The part of an lru-cache 10 or 11 instance the bridge uses. Structural, because lru-cache keeps
+ * its state in `#private` fields, which make the two majors' class types incompatible in TypeScript.
+ */
+export interface LruCacheLike {
+  get(key: never, options?: never): unknown;
+  set(key: never, value: never, options?: never): unknown;
+  readonly size: number;
+  readonly max: number;
+  readonly maxSize: number;
+  readonly calculatedSize: number;
+  readonly dispose?: unknown;
+  readonly sizeCalculation?: unknown;
+}
+
+/** Options of {@link instrumentLruCache}. */
+export interface LruCacheBridgeOptions {
+  /** The `cache.name` attribute; unique per cache. */
+  name: string;
+}
+
+type DisposeFunction = (this: unknown, value: unknown, key: unknown, reason: unknown) => void;
+
+/** Counts of the bound caches whose `dispose` we installed, by cache instance. */
+const evictionCounts = new WeakMap<object, CacheCounts>();
+/** The `dispose` functions made by {@link trackLruCacheEvictions}. */
+const trackedDisposers = new WeakSet<DisposeFunction>();
+const handles = new WeakMap<object, BridgeHandle>();
+
+/**
+ * Returns a copy of lru-cache constructor options whose `dispose` also counts removals for
+ * `cache.evictions`, chaining to the `dispose` you gave (same arguments, same `this`, its exceptions
+ * untouched). lru-cache stores `dispose` in a `#private` field at construction, so evictions can only
+ * be seen for caches built with these options (the zero-code mode does this for you).
+ * Other arguments are returned unchanged.
+ *
+ * @example
+ * const cache = new LRUCache(trackLruCacheEvictions({ max: 500, ttl: 60_000 }));
+ * instrumentLruCache(cache, { name: 'users' });
+ */
+export function trackLruCacheEvictions<O>(options: O): O {
+  if (typeof options !== 'object' || options === null) return options;
+  const userDispose = (options as { dispose?: unknown }).dispose;
+  if (userDispose !== undefined && typeof userDispose !== 'function') return options;
+  if (trackedDisposers.has(userDispose as DisposeFunction)) return options;
+  const user = userDispose as DisposeFunction | undefined;
+  // lru-cache calls `this.#dispose(value, key, reason)`, so `this` is the cache: one lookup, no closure per cache.
+  const dispose: DisposeFunction = function (this: unknown, value, key, reason) {
+    const counts = evictionCounts.get(this as object);
+    if (counts !== undefined) counts.recordEviction(reason);
+    if (user !== undefined) return user.call(this, value, key, reason);
+  };
+  trackedDisposers.add(dispose);
+  return { ...options, dispose };
+}
+
+function isLruCache(value: unknown): value is LruCacheLike {
+  if (typeof value !== 'object' || value === null) return false;
+  const cache = value as Record<string, unknown>;
+  return (
+    typeof cache.get === 'function' &&
+    typeof cache.set === 'function' &&
+    typeof cache.size === 'number' &&
+    typeof cache.max === 'number' &&
+    'calculatedSize' in cache
+  );
+}
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+// Gauges live at module level so the metrics callback never shares a closure context with the cache.
+const lruEntries = (cache: LruCacheLike): number => cache.size;
+const lruMax = (cache: LruCacheLike): number => cache.max;
+const lruCalculatedSize = (cache: LruCacheLike): number => cache.calculatedSize;
+const lruMaxSize = (cache: LruCacheLike): number => cache.maxSize;
+
+/**
+ * Puts `wrapper` as an own property `key` of `target` and returns the function that puts back exactly
+ * what was there (deletes the own property, or restores a previous own one), unless someone replaced
+ * our wrapper since: then it is left in place, counting into numbers nobody reads.
+ */
+function installOwn(target: object, key: string, wrapper: Method): () => void {
+  const previous = Object.getOwnPropertyDescriptor(target, key);
+  Object.defineProperty(target, key, { value: wrapper, writable: true, configurable: true, enumerable: false });
+  return () => {
+    const current = Object.getOwnPropertyDescriptor(target, key);
+    if (current?.value !== wrapper) return;
+    if (previous) Object.defineProperty(target, key, previous);
+    else delete (target as Record<string, unknown>)[key];
+  };
+}
+
+/**
+ * Instruments an lru-cache 10 or 11 instance: `cache.requests` (hit = `get` returned a value,
+ * including a stale one under `allowStale`; miss = it returned `undefined`), `cache.puts` (`set` with a
+ * value), `cache.entries` (`size`), `cache.max_entries` (`max`, when set), `cache.size` and
+ * `cache.max_size` (`calculatedSize`/`maxSize`, when sizes are tracked), and `cache.evictions` by
+ * lru-cache's dispose reason when the cache was built with {@link trackLruCacheEvictions}.
+ *
+ * `get` and `set` are counted by own-property wrappers on this instance that call the original
+ * methods with the same arguments and return their results; `unbind()` deletes them again.
+ * Binding the same cache twice returns the first handle (a zero-code binding is replaced instead).
+ *
+ * @example
+ * const users = new LRUCache<string, User>(trackLruCacheEvictions({ max: 1000 }));
+ * const handle = instrumentLruCache(users, { name: 'users' });
+ */
+export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeOptions): BridgeHandle {
+  if (!isLruCache(cache)) {
+    reportOnce(
+      'instrumentLruCache target',
+      'instrumentLruCache: the target is not an lru-cache 10/11 instance (get, set, size, max, calculatedSize); it is not instrumented.',
+    );
+    return noopHandle();
+  }
+  const name = validName('instrumentLruCache', options);
+  if (name === undefined) return noopHandle();
+  const existing = reuseHandle(handles.get(cache));
+  if (existing) return existing;
+
+  const counts = new CacheCounts();
+  const originalGet = cache.get as unknown as Method;
+  const originalSet = cache.set as unknown as Method;
+  const get = function (this: unknown, key: unknown, getOptions: unknown): unknown {
+    const value = originalGet.call(this, key, getOptions);
+    if (value === undefined) counts.misses++;
+    else counts.hits++;
+    return value;
+  };
+  const set = function (this: unknown, key: unknown, value: unknown, setOptions: unknown): unknown {
+    const result = originalSet.call(this, key, value, setOptions);
+    if (value !== undefined) counts.puts++;
+    return result;
+  };
+
+  const tracksEvictions = trackedDisposers.has(cache.dispose as DisposeFunction);
+  const tracksSize = cache.maxSize > 0 || typeof cache.sizeCalculation === 'function';
+  const releaseMetrics = registerCacheMetrics<LruCacheLike>({
+    name,
+    target: cache,
+    counts,
+    requests: true,
+    puts: true,
+    evictions: tracksEvictions ? KNOWN_EVICTION_REASONS : [],
+    entries: lruEntries,
+    ...(cache.max > 0 ? { maxEntries: lruMax } : {}),
+    ...(tracksSize ? { size: lruCalculatedSize } : {}),
+    ...(cache.maxSize > 0 ? { maxSize: lruMaxSize } : {}),
+  });
+  const restoreGet = installOwn(cache, 'get', get as Method);
+  const restoreSet = installOwn(cache, 'set', set as Method);
+  if (tracksEvictions) evictionCounts.set(cache, counts);
+
+  const handle = createHandle(() => {
+    if (evictionCounts.get(cache) === counts) evictionCounts.delete(cache);
+    // Restore in reverse order of installation, so V8 can roll the instance back to its original shape.
+    restoreSet();
+    restoreGet();
+    releaseMetrics();
+    if (handles.get(cache) === handle) handles.delete(cache);
+  });
+  handles.set(cache, handle);
+  return handle;
+}

@@ -1,0 +1,169 @@
+import type { Attributes, BatchObservableResult, Observable } from '@opentelemetry/api';
+import {
+  ATTR,
+  CACHE_ENTRIES,
+  CACHE_EVICTIONS,
+  CACHE_MAX_ENTRIES,
+  CACHE_MAX_SIZE,
+  CACHE_PUTS,
+  CACHE_REQUESTS,
+  CACHE_SIZE,
+  contain,
+  createInstrument,
+  describeError,
+  getOtelkitMeter,
+  reportOnce,
+  type MetricDefinition,
+} from '@otelkit/core';
+import type { CacheCounts } from './counts.js';
+
+/** The instrumentation scope of every cache metric. */
+export const CACHE_SCOPE = '@otelkit/cache';
+
+/**
+ * A number read at collection time from the bound cache; `undefined` means "not known now" and is
+ * not reported. It receives the cache so the metrics callback never holds the cache strongly.
+ */
+export type Gauge<T = unknown> = (target: T) => number | undefined;
+
+/**
+ * What one bound cache can report. Each field left out is a number the library cannot give, and its
+ * metric is not registered for this cache.
+ * @internal
+ */
+export interface CacheSources<T extends object = object> {
+  readonly name: string;
+  /**
+   * The bound cache, held weakly: when it is garbage-collected, the metrics callback removes itself,
+   * so a cache dropped without `unbind()` does not leak. Absent for hand-written caches.
+   */
+  readonly target?: T;
+  readonly counts: CacheCounts;
+  /** Whether `counts.hits`/`counts.misses` are filled. */
+  readonly requests: boolean;
+  /** Whether `counts.puts` is filled. */
+  readonly puts: boolean;
+  /** The eviction reasons the library reports (each is reported, zero included); none: no `cache.evictions`. */
+  readonly evictions: readonly string[];
+  /** Runs first at each collection, e.g. to copy a library's own stats into `counts`. */
+  readonly beforeCollect?: (target: T) => void;
+  readonly entries?: Gauge<T>;
+  readonly maxEntries?: Gauge<T>;
+  readonly size?: Gauge<T>;
+  readonly maxSize?: Gauge<T>;
+}
+
+const activeNames = new Map<string, number>();
+
+/**
+ * Registers the cache's metrics: one batch observable callback on the `@otelkit/cache` meter, with
+ * attribute objects built once here. Returns the release function that removes the callback.
+ * @internal
+ */
+export function registerCacheMetrics<T extends object>(sources: CacheSources<T>): () => void {
+  const { name, counts } = sources;
+  const targetRef = sources.target ? new WeakRef(sources.target) : undefined;
+  // Closures below must not capture `sources` (it holds the target strongly).
+  const beforeCollect = sources.beforeCollect;
+  const meter = getOtelkitMeter(CACHE_SCOPE);
+  const base: Attributes = Object.freeze({ [ATTR.CACHE_NAME]: name });
+  const hitAttributes = Object.freeze({ ...base, [ATTR.CACHE_RESULT]: 'hit' });
+  const missAttributes = Object.freeze({ ...base, [ATTR.CACHE_RESULT]: 'miss' });
+  const reasonAttributes = new Map<string, Attributes>();
+  const reasonAttributesOf = (reason: string): Attributes => {
+    let attributes = reasonAttributes.get(reason);
+    if (!attributes) {
+      attributes = Object.freeze({ ...base, [ATTR.CACHE_EVICTION_REASON]: reason });
+      reasonAttributes.set(reason, attributes);
+    }
+    return attributes;
+  };
+
+  const observables: Observable[] = [];
+  const create = (definition: MetricDefinition): Observable => {
+    const instrument = createInstrument(meter, definition) as unknown as Observable;
+    observables.push(instrument);
+    return instrument;
+  };
+  const requests = sources.requests ? create(CACHE_REQUESTS) : undefined;
+  const puts = sources.puts ? create(CACHE_PUTS) : undefined;
+  const evictionReasons = sources.evictions;
+  const evictions = evictionReasons.length > 0 ? create(CACHE_EVICTIONS) : undefined;
+  const gauges: Array<[Observable, Gauge<T>, string]> = [];
+  if (sources.entries) gauges.push([create(CACHE_ENTRIES), sources.entries, CACHE_ENTRIES.name]);
+  if (sources.maxEntries) gauges.push([create(CACHE_MAX_ENTRIES), sources.maxEntries, CACHE_MAX_ENTRIES.name]);
+  if (sources.size) gauges.push([create(CACHE_SIZE), sources.size, CACHE_SIZE.name]);
+  if (sources.maxSize) gauges.push([create(CACHE_MAX_SIZE), sources.maxSize, CACHE_MAX_SIZE.name]);
+
+  const failureKey = `@otelkit/cache "${name}" collection`;
+  const callback = contain(failureKey, (result: BatchObservableResult) => {
+    const target = targetRef?.deref();
+    if (targetRef && target === undefined) {
+      release();
+      return;
+    }
+    if (beforeCollect) {
+      try {
+        beforeCollect(target as T);
+      } catch (error) {
+        reportOnce(failureKey, `${failureKey} failed and was ignored: ${describeError(error)}`);
+      }
+    }
+    if (requests) {
+      result.observe(requests, counts.hits, hitAttributes);
+      result.observe(requests, counts.misses, missAttributes);
+    }
+    if (puts) result.observe(puts, counts.puts, base);
+    if (evictions) {
+      for (const reason of evictionReasons) result.observe(evictions, counts.evictions(reason), reasonAttributesOf(reason));
+      counts.other?.forEach((value, reason) => result.observe(evictions, value, reasonAttributesOf(reason)));
+    }
+    for (const [instrument, read, metricName] of gauges) {
+      let value: number | undefined;
+      try {
+        value = read(target as T);
+      } catch (error) {
+        reportOnce(
+          `${failureKey} ${metricName}`,
+          `${failureKey}: reading ${metricName} threw and was ignored: ${describeError(error)}`,
+        );
+        continue;
+      }
+      if (typeof value === 'number' && Number.isFinite(value)) result.observe(instrument, value, base);
+    }
+  });
+
+  const users = activeNames.get(name) ?? 0;
+  if (users > 0) {
+    reportOnce(
+      `@otelkit/cache duplicate name ${name}`,
+      `two bound caches share cache.name "${name}"; their series collide. Give each cache its own name.`,
+    );
+  }
+  activeNames.set(name, users + 1);
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    meter.removeBatchObservableCallback(callback, observables);
+    const left = (activeNames.get(name) ?? 1) - 1;
+    if (left > 0) activeNames.set(name, left);
+    else activeNames.delete(name);
+  };
+  meter.addBatchObservableCallback(callback, observables);
+  return release;
+}
+
+/**
+ * Checks the `name` option every bridge needs. Reports once and returns undefined when it is unusable.
+ * @internal
+ */
+export function validName(bridge: string, options: unknown): string | undefined {
+  const name = typeof options === 'object' && options !== null ? (options as { name?: unknown }).name : undefined;
+  if (typeof name === 'string' && name.trim().length > 0) return name;
+  reportOnce(
+    `${bridge} name`,
+    `${bridge}: options.name must be a non-empty string (the cache.name attribute); the cache is not instrumented.`,
+  );
+  return undefined;
+}
