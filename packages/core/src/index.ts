@@ -17,6 +17,7 @@ export {
   CIRCUIT_BREAKER_STATE,
   CIRCUIT_BREAKER_TRANSITIONS,
 } from './catalog/circuit-breaker.js';
+export {
   CACHE_ENTRIES,
   CACHE_EVICTIONS,
   CACHE_MAX_ENTRIES,

@@ -6,6 +6,7 @@ import {
   CIRCUIT_BREAKER_STATE,
   CIRCUIT_BREAKER_TRANSITIONS,
 } from './circuit-breaker.js';
+import {
   CACHE_ENTRIES,
   CACHE_EVICTIONS,
   CACHE_MAX_ENTRIES,
