@@ -9,6 +9,22 @@ export type { InstrumentKind, MetricDefinition, MetricStability } from './catalo
 export { HTTP_SERVER_ACTIVE_REQUESTS, HTTP_SERVER_REQUEST_DURATION } from './catalog/http.js';
 export { PROCESS_UPTIME, SERVICE_STARTS } from './catalog/service.js';
 export { OPERATION_DURATION } from './catalog/operation.js';
+export {
+  DB_CLIENT_CONNECTION_COUNT,
+  DB_CLIENT_CONNECTION_MAX,
+  DB_CLIENT_CONNECTION_IDLE_MAX,
+  DB_CLIENT_CONNECTION_IDLE_MIN,
+  DB_CLIENT_CONNECTION_PENDING_REQUESTS,
+  DB_CLIENT_CONNECTION_TIMEOUTS,
+  DB_CLIENT_CONNECTION_CREATE_TIME,
+  DB_CLIENT_CONNECTION_WAIT_TIME,
+  DB_CLIENT_CONNECTION_USE_TIME,
+  DB_CLIENT_CONNECTION_UTILIZATION,
+  HTTP_CLIENT_OPEN_CONNECTIONS,
+  HTTP_CLIENT_QUEUED_REQUESTS,
+  HTTP_CLIENT_PENDING_REQUESTS,
+  HTTP_CLIENT_CONNECTION_UTILIZATION,
+} from './catalog/pool.js';
 export { METRIC_CATALOG } from './catalog/index.js';
 export { createInstrument, type InstrumentByKind } from './instruments.js';
 export { getOtelkitMeter, OTELKIT_VERSION } from './meter.js';

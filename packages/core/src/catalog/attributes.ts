@@ -18,4 +18,7 @@ export const ATTR = Object.freeze({
   OPERATION_NAME: 'operation.name',
   OPERATION_TYPE: 'operation.type',
   OPERATION_OUTCOME: 'operation.outcome',
+  DB_CLIENT_CONNECTION_POOL_NAME: 'db.client.connection.pool.name',
+  DB_CLIENT_CONNECTION_STATE: 'db.client.connection.state',
+  HTTP_CONNECTION_STATE: 'http.connection.state',
 } as const);
