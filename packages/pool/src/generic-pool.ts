@@ -1,7 +1,7 @@
 import type { Pool as GenericPool } from 'generic-pool';
 import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
 import { wrapMethod } from './method-wrap.js';
-import { bindOnce, createPoolHandle, isEmitter, isObject, rejectArgument } from './pool-handle.js';
+import { bindOnce, createPoolHandle, isEmitter, isObject, isTimeoutError, rejectArgument } from './pool-handle.js';
 import { choosePoolName } from './pool-name.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
@@ -73,7 +73,7 @@ function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptio
           return resource;
         },
         (error: unknown) => {
-          metrics.acquireEnded(token, isObject(error) && error.name === 'TimeoutError' ? 'timeout' : 'failed');
+          metrics.acquireEnded(token, isTimeoutError(error) ? 'timeout' : 'failed');
           throw error;
         },
       );

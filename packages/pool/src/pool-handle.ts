@@ -65,3 +65,10 @@ export function isEmitter(value: unknown): value is NodeJS.EventEmitter {
     typeof value.listenerCount === 'function'
   );
 }
+
+/** Whether `error` is a pool's `TimeoutError` (tarn's keeps the default `name`, so the class name is checked too). */
+export function isTimeoutError(error: unknown): boolean {
+  if (!isObject(error)) return false;
+  const constructorName = isObject(error.constructor) ? error.constructor.name : undefined;
+  return error.name === 'TimeoutError' || constructorName === 'TimeoutError';
+}

@@ -38,18 +38,16 @@ export function poolReadinessCheck(handle: PoolHandle, options: PoolReadinessOpt
     if (!handle.bound) return { ready: true, detail: 'pool not bound' };
     const snapshot = handle.snapshot();
     const name = handle.poolName;
+    const reasons: string[] = [];
     if (snapshot.utilization !== undefined && snapshot.utilization >= maxUtilization) {
-      return {
-        ready: false,
-        detail: `pool ${name} utilization ${snapshot.utilization.toFixed(2)} >= ${maxUtilization} (used ${snapshot.used}/${snapshot.max}, pending ${snapshot.pending ?? 'unknown'})`,
-      };
+      reasons.push(
+        `utilization ${snapshot.utilization.toFixed(2)} >= ${maxUtilization} (used ${snapshot.used}/${snapshot.max}, pending ${snapshot.pending ?? 'unknown'})`,
+      );
     }
     if (maxWaitSeconds !== undefined && snapshot.oldestWaitSeconds !== undefined && snapshot.oldestWaitSeconds > maxWaitSeconds) {
-      return {
-        ready: false,
-        detail: `pool ${name}: a request has waited ${snapshot.oldestWaitSeconds.toFixed(3)} s > ${maxWaitSeconds} s`,
-      };
+      reasons.push(`a request has waited ${snapshot.oldestWaitSeconds.toFixed(3)} s > ${maxWaitSeconds} s`);
     }
+    if (reasons.length > 0) return { ready: false, detail: `pool ${name}: ${reasons.join('; ')}` };
     return { ready: true, detail: `pool ${name} utilization ${snapshot.utilization?.toFixed(2) ?? 'unknown'}` };
   };
 }

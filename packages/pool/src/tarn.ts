@@ -2,7 +2,7 @@ import type { Pool as TarnPool } from 'tarn';
 import type { Knex } from 'knex';
 import { contain } from '@otelkit/core';
 import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
-import { bindOnce, createPoolHandle, isObject, rejectArgument } from './pool-handle.js';
+import { bindOnce, createPoolHandle, isObject, isTimeoutError, rejectArgument } from './pool-handle.js';
 import { choosePoolName, databasePoolName } from './pool-name.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
@@ -103,7 +103,7 @@ function bindTarn(pool: TarnPoolShape, options: TarnPoolBridgeOptions, derivedNa
       const token = acquires.get(eventId);
       if (token === undefined) return;
       acquires.delete(eventId);
-      metrics.acquireEnded(token, isObject(error) && error.name === 'TimeoutError' ? 'timeout' : 'failed');
+      metrics.acquireEnded(token, isTimeoutError(error) ? 'timeout' : 'failed');
     }),
     release: contain('pool.tarn.release', (resource: unknown) => {
       if (!isObject(resource)) return;
