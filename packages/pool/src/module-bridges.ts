@@ -1,7 +1,7 @@
 import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
 import { instrumentGenericPool } from './generic-pool.js';
 import { instrumentMysql2 } from './mysql2.js';
-import { isObject } from './pool-handle.js';
+import { bindAutomatically, isObject } from './pool-handle.js';
 import { instrumentPg } from './pg.js';
 import { instrumentTarn } from './tarn.js';
 import { instrumentUndici } from './undici.js';
@@ -48,7 +48,7 @@ function bindingSubclass(Original: AnyClass, bind: Bind): AnyClass {
     constructor(...args: unknown[]) {
       super(...args);
       try {
-        bind(this as never);
+        bindAutomatically(() => bind(this as never));
       } catch (error) {
         reportOnce('pool.zero-code.bind', `automatic pool binding failed and was ignored: ${describeError(error)}`);
       }
@@ -64,7 +64,7 @@ function bindingFactory(original: (...args: unknown[]) => unknown, bind: Bind): 
   const factory = function (this: unknown, ...args: unknown[]): unknown {
     const pool = original.apply(this, args);
     try {
-      bind(pool as never);
+      bindAutomatically(() => bind(pool as never));
     } catch (error) {
       reportOnce('pool.zero-code.bind', `automatic pool binding failed and was ignored: ${describeError(error)}`);
     }

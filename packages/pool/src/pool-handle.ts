@@ -32,16 +32,37 @@ export function createPoolHandle(poolName: string, release: () => void, read: ()
 }
 
 const handles = new WeakMap<object, PoolHandle>();
+const automatic = new WeakSet<PoolHandle>();
+let automaticDepth = 0;
+
+/** Runs `bind` as zero-code binding: handles made inside are replaceable by a manual call with a name. */
+export function bindAutomatically<T>(bind: () => T): T {
+  automaticDepth++;
+  try {
+    return bind();
+  } finally {
+    automaticDepth--;
+  }
+}
 
 /**
  * Binds `pool` once: a second call while the first handle is still bound returns that handle
- * (so binding twice is harmless and zero-code plus manual binding do not double-count).
+ * (so binding twice is harmless and never double-counts). One exception: a pool bound by the
+ * zero-code preload is re-bound when the app binds it with an explicit, different `poolName`.
  */
-export function bindOnce(pool: object, bind: () => PoolHandle): PoolHandle {
+export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: string): PoolHandle {
   const existing = handles.get(pool);
-  if (existing?.bound) return existing;
+  if (existing?.bound) {
+    const rename =
+      automaticDepth === 0 && automatic.has(existing) && typeof explicitName === 'string' && explicitName !== '' && explicitName !== existing.poolName;
+    if (!rename) return existing;
+    existing.unbind();
+  }
   const handle = bind();
-  if (handle.bound) handles.set(pool, handle);
+  if (handle.bound) {
+    handles.set(pool, handle);
+    if (automaticDepth > 0) automatic.add(handle);
+  }
   return handle;
 }
 

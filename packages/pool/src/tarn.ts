@@ -46,7 +46,7 @@ function isTarnPool(value: unknown): value is TarnPoolShape {
  */
 export function instrumentTarn<T>(pool: TarnPool<T>, options: TarnPoolBridgeOptions = {}): PoolHandle {
   if (!isTarnPool(pool)) return rejectArgument('tarn', 'expected a tarn 3 Pool');
-  return bindOnce(pool, () => bindTarn(pool, options, () => undefined));
+  return bindOnce(pool, () => bindTarn(pool, options, () => undefined), options.poolName);
 }
 
 /**
@@ -66,12 +66,11 @@ export function instrumentKnex(knex: Knex, options: TarnPoolBridgeOptions = {}):
   if (!isTarnPool(pool)) return rejectArgument('knex', 'expected a knex instance with a tarn pool (knex.client.pool)');
   const config: unknown = isObject(client) ? client.config : undefined;
   const connection: unknown = isObject(config) ? config.connection : undefined;
-  return bindOnce(pool, () =>
-    bindTarn(pool, options, () => {
-      if (!isObject(connection)) return undefined;
-      return databasePoolName(connection.host ?? 'localhost', connection.port, connection.database);
-    }),
-  );
+  const derivedName = (): string | undefined =>
+    isObject(connection) ? databasePoolName(connection.host ?? 'localhost', connection.port, connection.database) : undefined;
+  // A knex pool bound by the zero-code preload is named `tarn`: binding it here renames it after the connection.
+  const name = options.poolName ?? derivedName();
+  return bindOnce(pool, () => bindTarn(pool, options, derivedName), name);
 }
 
 function bindTarn(pool: TarnPoolShape, options: TarnPoolBridgeOptions, derivedName: () => string | undefined): PoolHandle {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { poolModuleBridges } from '../src/index.js';
+import { instrumentGenericPool, instrumentKnex, poolModuleBridges } from '../src/index.js';
 import { POOL_NAME, STATE, captureDiagnostics, createTestMeterProvider, histogramOf, valueOf } from './helpers.js';
 
 // The preload hands `patch` the module's CommonJS exports (or an ESM namespace): these are the real ones.
@@ -85,6 +85,11 @@ describe('poolModuleBridges', () => {
     const pool = genericPool.createPool({ create: async () => ({}), destroy: async () => {} }, { max: 7 });
     const metrics = await reader.metrics();
     expect(valueOf(metrics, 'db.client.connection.max', { [POOL_NAME]: 'generic-pool' })).toBe(7);
+    // The app names the automatically bound pool: it is re-bound under that name, once.
+    const named = instrumentGenericPool(pool as never, { poolName: 'blocks' });
+    expect(named.poolName).toBe('blocks');
+    expect(instrumentGenericPool(pool as never, { poolName: 'other' })).toBe(named);
+    expect(valueOf(await reader.metrics(), 'db.client.connection.max', { [POOL_NAME]: 'blocks' })).toBe(7);
     bridge('generic-pool').unpatch?.(namespace);
     await pool.drain();
     await pool.clear();
@@ -102,6 +107,8 @@ describe('poolModuleBridges', () => {
     const metrics = await reader.metrics();
     expect(valueOf(metrics, 'db.client.connection.max', { [POOL_NAME]: 'tarn' })).toBe(6);
     expect(histogramOf(metrics, 'db.client.connection.create_time', { [POOL_NAME]: 'tarn' })?.count).toBe(1);
+    // instrumentKnex renames the automatically bound knex pool after its connection.
+    expect(instrumentKnex(db as never).poolName).toBe('127.0.0.1:5432/test');
     bridge('tarn').unpatch?.(tarn);
     expect(tarn.Pool).toBe(Original);
     await db.destroy();
