@@ -26,4 +26,7 @@ export const ATTR = Object.freeze({
   CACHE_NAME: 'cache.name',
   CACHE_RESULT: 'cache.result',
   CACHE_EVICTION_REASON: 'cache.eviction.reason',
+  DB_CLIENT_CONNECTION_POOL_NAME: 'db.client.connection.pool.name',
+  DB_CLIENT_CONNECTION_STATE: 'db.client.connection.state',
+  HTTP_CONNECTION_STATE: 'http.connection.state',
 } as const);

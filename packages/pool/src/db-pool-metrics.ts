@@ -1,0 +1,207 @@
+import type { Attributes, BatchObservableResult, Histogram, Meter, Observable } from '@opentelemetry/api';
+import {
+  ATTR,
+  DB_CLIENT_CONNECTION_COUNT,
+  DB_CLIENT_CONNECTION_CREATE_TIME,
+  DB_CLIENT_CONNECTION_IDLE_MAX,
+  DB_CLIENT_CONNECTION_IDLE_MIN,
+  DB_CLIENT_CONNECTION_MAX,
+  DB_CLIENT_CONNECTION_PENDING_REQUESTS,
+  DB_CLIENT_CONNECTION_TIMEOUTS,
+  DB_CLIENT_CONNECTION_USE_TIME,
+  DB_CLIENT_CONNECTION_UTILIZATION,
+  DB_CLIENT_CONNECTION_WAIT_TIME,
+  createInstrument,
+  describeError,
+  getOtelkitMeter,
+  reportOnce,
+} from '@otelkit/core';
+import type { PoolCounts, PoolSnapshot } from './types.js';
+
+/** Instrumentation scope of every pool bridge. */
+export const POOL_SCOPE = '@otelkit/pool';
+
+interface DbPoolInstruments {
+  readonly count: Observable;
+  readonly max: Observable;
+  readonly idleMax: Observable;
+  readonly idleMin: Observable;
+  readonly pending: Observable;
+  readonly timeouts: Observable;
+  readonly utilization: Observable;
+  readonly waitTime: Histogram;
+  readonly useTime: Histogram;
+  readonly createTime: Histogram;
+}
+
+const instrumentsByMeter = new WeakMap<Meter, DbPoolInstruments>();
+
+function dbPoolInstruments(meter: Meter): DbPoolInstruments {
+  let instruments = instrumentsByMeter.get(meter);
+  if (!instruments) {
+    instruments = {
+      count: createInstrument(meter, DB_CLIENT_CONNECTION_COUNT),
+      max: createInstrument(meter, DB_CLIENT_CONNECTION_MAX),
+      idleMax: createInstrument(meter, DB_CLIENT_CONNECTION_IDLE_MAX),
+      idleMin: createInstrument(meter, DB_CLIENT_CONNECTION_IDLE_MIN),
+      pending: createInstrument(meter, DB_CLIENT_CONNECTION_PENDING_REQUESTS),
+      timeouts: createInstrument(meter, DB_CLIENT_CONNECTION_TIMEOUTS),
+      utilization: createInstrument(meter, DB_CLIENT_CONNECTION_UTILIZATION),
+      waitTime: createInstrument(meter, DB_CLIENT_CONNECTION_WAIT_TIME),
+      useTime: createInstrument(meter, DB_CLIENT_CONNECTION_USE_TIME),
+      createTime: createInstrument(meter, DB_CLIENT_CONNECTION_CREATE_TIME),
+    };
+    instrumentsByMeter.set(meter, instruments);
+  }
+  return instruments;
+}
+
+/** How an acquire we watched ended. */
+export type AcquireOutcome = 'acquired' | 'timeout' | 'failed';
+
+/** What a library bridge tells the shared database-pool metrics. */
+export interface DbPoolMetricsOptions {
+  readonly poolName: string;
+  /** Library name, for diagnostics. */
+  readonly library: string;
+  /** Reads the library's counters; called at collection time only. */
+  readonly read: () => PoolCounts;
+  /** Whether the library has acquire timeouts the bridge can see (else `timeouts` is not reported). */
+  readonly seesTimeouts: boolean;
+  /** Whether the bridge sees acquire requests (else no oldest-wait reading). */
+  readonly seesAcquires: boolean;
+}
+
+/**
+ * The metrics of one bound database-style pool: one batch observable callback reading the library's
+ * counters at collection time, plain-number timeout counting, and three duration histograms with
+ * attributes built once.
+ */
+export class DbPoolMetrics {
+  readonly attributes: Attributes;
+  private readonly idleAttributes: Attributes;
+  private readonly usedAttributes: Attributes;
+  private readonly instruments: DbPoolInstruments;
+  private readonly meter: Meter;
+  private readonly observables: Observable[];
+  private readonly waiters = new Map<number, number>();
+  private nextWaiter = 0;
+  private timeouts = 0;
+  private readonly callback: (result: BatchObservableResult) => void;
+
+  constructor(private readonly options: DbPoolMetricsOptions) {
+    this.attributes = Object.freeze({ [ATTR.DB_CLIENT_CONNECTION_POOL_NAME]: options.poolName });
+    this.idleAttributes = Object.freeze({ ...this.attributes, [ATTR.DB_CLIENT_CONNECTION_STATE]: 'idle' });
+    this.usedAttributes = Object.freeze({ ...this.attributes, [ATTR.DB_CLIENT_CONNECTION_STATE]: 'used' });
+    this.meter = getOtelkitMeter(POOL_SCOPE);
+    this.instruments = dbPoolInstruments(this.meter);
+    const i = this.instruments;
+    this.observables = [i.count, i.max, i.idleMax, i.idleMin, i.pending, i.utilization];
+    if (options.seesTimeouts) this.observables.push(i.timeouts);
+    this.callback = (result) => this.observe(result);
+    this.meter.addBatchObservableCallback(this.callback, this.observables);
+  }
+
+  /** Reads the pool now (for readiness checks and the handle). */
+  snapshot(): PoolSnapshot {
+    const counts = this.options.read();
+    const utilization = utilizationOf(counts.used, counts.max);
+    let oldestWaitSeconds: number | undefined;
+    if (this.options.seesAcquires) {
+      const oldest = this.waiters.values().next();
+      oldestWaitSeconds = oldest.done ? 0 : (performance.now() - oldest.value) / 1000;
+    }
+    return {
+      ...counts,
+      ...(utilization === undefined ? {} : { utilization }),
+      ...(oldestWaitSeconds === undefined ? {} : { oldestWaitSeconds }),
+      ...(this.options.seesTimeouts ? { timeouts: this.timeouts } : {}),
+    };
+  }
+
+  /** Marks the start of an acquire request; returns its token for {@link acquireEnded}. */
+  acquireStarted(): number {
+    const token = ++this.nextWaiter;
+    this.waiters.set(token, performance.now());
+    return token;
+  }
+
+  /** Marks the end of an acquire request: records wait_time on success, counts a timeout. */
+  acquireEnded(token: number, outcome: AcquireOutcome): void {
+    const started = this.waiters.get(token);
+    if (started === undefined) return;
+    this.waiters.delete(token);
+    if (outcome === 'timeout') this.timeouts++;
+    else if (outcome === 'acquired') {
+      try {
+        this.instruments.waitTime.record((performance.now() - started) / 1000, this.attributes);
+      } catch (error) {
+        reportOnce('pool.wait_time', `recording wait_time failed and was ignored: ${describeError(error)}`);
+      }
+    }
+  }
+
+  /** Records how long a connection was lent out. */
+  recordUseTime(seconds: number): void {
+    this.instruments.useTime.record(seconds, this.attributes);
+  }
+
+  /** Records how long creating a connection took. */
+  recordCreateTime(seconds: number): void {
+    this.instruments.createTime.record(seconds, this.attributes);
+  }
+
+  /** Records an acquire wait measured by the caller. */
+  recordWaitTime(seconds: number): void {
+    this.instruments.waitTime.record(seconds, this.attributes);
+  }
+
+  /** Counts an acquire timeout reported by the caller. */
+  countTimeout(): void {
+    this.timeouts++;
+  }
+
+  /** Removes the batch callback. */
+  close(): void {
+    this.meter.removeBatchObservableCallback(this.callback, this.observables);
+    this.waiters.clear();
+  }
+
+  private observe(result: BatchObservableResult): void {
+    let counts: PoolCounts;
+    try {
+      counts = this.options.read();
+    } catch (error) {
+      reportOnce(
+        `pool.${this.options.library}.read`,
+        `${this.options.library} pool "${this.options.poolName}" could not be read (unsupported version?): ${describeError(error)}`,
+      );
+      return;
+    }
+    const i = this.instruments;
+    if (isCount(counts.used)) result.observe(i.count, counts.used, this.usedAttributes);
+    if (isCount(counts.idle)) result.observe(i.count, counts.idle, this.idleAttributes);
+    if (isCount(counts.max) && Number.isFinite(counts.max)) result.observe(i.max, counts.max, this.attributes);
+    if (isCount(counts.idleMax) && Number.isFinite(counts.idleMax)) result.observe(i.idleMax, counts.idleMax, this.attributes);
+    if (isCount(counts.idleMin)) result.observe(i.idleMin, counts.idleMin, this.attributes);
+    if (isCount(counts.pending)) result.observe(i.pending, counts.pending, this.attributes);
+    const utilization = utilizationOf(counts.used, counts.max);
+    if (utilization !== undefined) result.observe(i.utilization, utilization, this.attributes);
+    if (this.options.seesTimeouts) result.observe(i.timeouts, this.timeouts, this.attributes);
+  }
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && !Number.isNaN(value);
+}
+
+/** `used / max`, clamped to 0..1, when both are known and max is a finite positive number. */
+export function utilizationOf(used: number | undefined, max: number | undefined): number | undefined {
+  if (!isCount(used) || !isCount(max) || max === 0 || !Number.isFinite(max)) return undefined;
+  return Math.min(1, used / max);
+}
+
+/** Seconds since a `performance.now()` reading. */
+export function secondsSince(start: number): number {
+  return (performance.now() - start) / 1000;
+}

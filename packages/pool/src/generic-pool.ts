@@ -1,0 +1,111 @@
+import type { Pool as GenericPool } from 'generic-pool';
+import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
+import { wrapMethod } from './method-wrap.js';
+import { bindOnce, createPoolHandle, isEmitter, isObject, isTimeoutError, rejectArgument } from './pool-handle.js';
+import { choosePoolName } from './pool-name.js';
+import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
+
+/** Options of {@link instrumentGenericPool}. */
+export type GenericPoolBridgeOptions = PoolBridgeOptions;
+
+interface GenericPoolShape extends NodeJS.EventEmitter {
+  readonly size: number;
+  readonly available: number;
+  readonly borrowed: number;
+  readonly pending: number;
+  readonly max: number;
+  acquire(...args: unknown[]): unknown;
+  release(...args: unknown[]): unknown;
+  destroy(...args: unknown[]): unknown;
+}
+
+function isGenericPool(value: unknown): value is GenericPoolShape {
+  if (!isEmitter(value)) return false;
+  const pool = value as Partial<GenericPoolShape>;
+  return (
+    typeof pool.available === 'number' &&
+    typeof pool.borrowed === 'number' &&
+    typeof pool.pending === 'number' &&
+    typeof pool.max === 'number' &&
+    typeof pool.acquire === 'function' &&
+    typeof pool.release === 'function' &&
+    typeof pool.destroy === 'function'
+  );
+}
+
+/**
+ * Bridges a generic-pool 3 pool (`genericPool.createPool(factory, opts)`) to the
+ * `db.client.connection.*` metrics.
+ *
+ * Counts come from `borrowed`, `available`, `pending` and `max` at collection time. generic-pool
+ * emits no acquire events, so `wait_time`, `timeouts` (`TimeoutError` from `acquireTimeoutMillis`)
+ * and `use_time` come from pass-through wrappers on this pool's `acquire`, `release` and `destroy`
+ * (own properties on the instance, removed by `unbind()`). `create_time` is not reported.
+ * `min` is a floor on all resources, not on idle ones, so `idle.min` is not reported either.
+ *
+ * @example
+ * const pool = genericPool.createPool(factory, { max: 10, acquireTimeoutMillis: 1000 });
+ * const handle = instrumentGenericPool(pool, { poolName: 'blocks' });
+ * // … later
+ * handle.unbind();
+ */
+export function instrumentGenericPool<T>(pool: GenericPool<T>, options: GenericPoolBridgeOptions = {}): PoolHandle {
+  if (!isGenericPool(pool)) return rejectArgument('generic-pool', 'expected a generic-pool 3 Pool (from createPool)');
+  return bindOnce(pool, () => bindGenericPool(pool, options), options.poolName);
+}
+
+function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptions): PoolHandle {
+  const poolName = choosePoolName(options.poolName, () => undefined, 'generic-pool');
+  const read = (): PoolCounts => ({ used: pool.borrowed, idle: pool.available, pending: pool.pending, max: pool.max });
+  const metrics = new DbPoolMetrics({ poolName, library: 'generic-pool', read, seesTimeouts: true, seesAcquires: true });
+  const lentAt = new Map<unknown, number>();
+
+  const restoreAcquire = wrapMethod<(...args: unknown[]) => unknown>(pool, 'acquire', (original, isActive) =>
+    function otelkitGenericPoolAcquire(this: unknown, ...args: unknown[]): unknown {
+      const result = original.apply(this, args);
+      if (!isActive() || !isObject(result) || typeof result.then !== 'function') return result;
+      const token = metrics.acquireStarted();
+      // The caller gets the chained promise: same value, same rejection, still unhandled if they ignore it.
+      return (result as unknown as PromiseLike<unknown>).then(
+        (resource) => {
+          metrics.acquireEnded(token, 'acquired');
+          lentAt.set(resource, performance.now());
+          return resource;
+        },
+        (error: unknown) => {
+          metrics.acquireEnded(token, isTimeoutError(error) ? 'timeout' : 'failed');
+          throw error;
+        },
+      );
+    },
+  );
+  const giveBack = (original: (...args: unknown[]) => unknown, isActive: () => boolean) =>
+    function otelkitGenericPoolGiveBack(this: unknown, ...args: unknown[]): unknown {
+      if (isActive()) {
+        const start = lentAt.get(args[0]);
+        if (start !== undefined) {
+          lentAt.delete(args[0]);
+          try {
+            metrics.recordUseTime(secondsSince(start));
+          } catch {
+            // recording never breaks release
+          }
+        }
+      }
+      return original.apply(this, args);
+    };
+  const restoreRelease = wrapMethod(pool, 'release', giveBack);
+  const restoreDestroy = wrapMethod(pool, 'destroy', giveBack);
+
+  return createPoolHandle(
+    poolName,
+    () => {
+      restoreAcquire();
+      restoreRelease();
+      restoreDestroy();
+      lentAt.clear();
+      metrics.close();
+    },
+    () => metrics.snapshot(),
+  );
+}

@@ -1,0 +1,95 @@
+import { createHandle, noopHandle, reportOnce } from '@otelkit/core';
+import type { PoolHandle, PoolSnapshot } from './types.js';
+
+const EMPTY: PoolSnapshot = Object.freeze({});
+
+/** A pool handle that is bound to nothing: what a bridge returns for a bad argument. */
+export function noopPoolHandle(): PoolHandle {
+  return Object.assign(noopHandle(), { poolName: '', snapshot: () => EMPTY });
+}
+
+/** Builds a bound pool handle around `release` (run once) and `read`. */
+export function createPoolHandle(poolName: string, release: () => void, read: () => PoolSnapshot): PoolHandle {
+  const handle = createHandle(release, (error) =>
+    reportOnce(`pool.unbind.${poolName}`, `unbinding pool "${poolName}" failed: ${String(error)}`),
+  );
+  return {
+    get bound() {
+      return handle.bound;
+    },
+    unbind: handle.unbind,
+    [Symbol.dispose]: handle.unbind,
+    poolName,
+    snapshot: () => {
+      if (!handle.bound) return EMPTY;
+      try {
+        return read();
+      } catch {
+        return EMPTY;
+      }
+    },
+  };
+}
+
+const handles = new WeakMap<object, PoolHandle>();
+const automatic = new WeakSet<PoolHandle>();
+let automaticDepth = 0;
+
+/** Runs `bind` as zero-code binding: handles made inside are replaceable by a manual call with a name. */
+export function bindAutomatically<T>(bind: () => T): T {
+  automaticDepth++;
+  try {
+    return bind();
+  } finally {
+    automaticDepth--;
+  }
+}
+
+/**
+ * Binds `pool` once: a second call while the first handle is still bound returns that handle
+ * (so binding twice is harmless and never double-counts). One exception: a pool bound by the
+ * zero-code preload is re-bound when the app binds it with an explicit, different `poolName`.
+ */
+export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: string): PoolHandle {
+  const existing = handles.get(pool);
+  if (existing?.bound) {
+    const rename =
+      automaticDepth === 0 && automatic.has(existing) && typeof explicitName === 'string' && explicitName !== '' && explicitName !== existing.poolName;
+    if (!rename) return existing;
+    existing.unbind();
+  }
+  const handle = bind();
+  if (handle.bound) {
+    handles.set(pool, handle);
+    if (automaticDepth > 0) automatic.add(handle);
+  }
+  return handle;
+}
+
+/** Reports a bad argument once per bridge and returns a no-op handle. */
+export function rejectArgument(bridge: string, why: string): PoolHandle {
+  reportOnce(`pool.${bridge}.bad-argument`, `${bridge} pool bridge: ${why}; nothing is bound (later calls with bad arguments are not reported again)`);
+  return noopPoolHandle();
+}
+
+/** Whether `value` is an object (or function) we can inspect. */
+export function isObject(value: unknown): value is Record<PropertyKey, unknown> {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
+
+/** Whether `value` has Node EventEmitter's `on`/`removeListener`/`listenerCount`. */
+export function isEmitter(value: unknown): value is NodeJS.EventEmitter {
+  return (
+    isObject(value) &&
+    typeof value.on === 'function' &&
+    typeof value.removeListener === 'function' &&
+    typeof value.listenerCount === 'function'
+  );
+}
+
+/** Whether `error` is a pool's `TimeoutError` (tarn's keeps the default `name`, so the class name is checked too). */
+export function isTimeoutError(error: unknown): boolean {
+  if (!isObject(error)) return false;
+  const constructorName = isObject(error.constructor) ? error.constructor.name : undefined;
+  return error.name === 'TimeoutError' || constructorName === 'TimeoutError';
+}
