@@ -1,5 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { addPoolRoutes } from './pools.js';
 import { createQuoteBreaker } from './quotes.js';
+import { createUserStore } from './users.js';
 
 /** Fails roughly one call in `1 / failureRatio`, deterministic per call count so numbers are stable. */
 function shouldFail(counter: { calls: number }, every: number): boolean {
@@ -14,14 +16,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * - `GET /`: fast, always 200;
  * - `GET /slow`: 100–600 ms, always 200;
  * - `GET /fail`: always 500 (an unhandled error, as a bug would give);
- * - `GET /users/:id`: fast, 404 for ids above 100, so routes carry templates, not raw paths;
+ * - `GET /users/:id`: a cached lookup (lru-cache), 404 for ids above 100; routes carry templates, not raw paths;
  * - `GET /flaky`: fails one call in four;
- * - `GET /quote`: a flaky downstream call behind a circuit breaker with a fallback.
+ * - `GET /quote`: a flaky downstream call behind a circuit breaker with a fallback;
+ * - `GET /pool`: work on a pooled (simulated) connection; `GET /db` a pg query when DATABASE_URL is set.
  */
 export function createApp(options: { quotePeriodMs?: number } = {}): Express {
   const app = express();
   const flaky = { calls: 0 };
   const quotes = createQuoteBreaker(options.quotePeriodMs ?? 15_000);
+  const users = createUserStore();
+  addPoolRoutes(app);
 
   app.get('/', (_req, res) => {
     res.json({ ok: true, service: 'otelkit-demo' });
@@ -36,13 +41,13 @@ export function createApp(options: { quotePeriodMs?: number } = {}): Express {
     throw new Error('this route always fails');
   });
 
-  app.get('/users/:id', (req, res) => {
+  app.get('/users/:id', async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isInteger(id) || id > 100) {
       res.status(404).json({ error: 'no such user' });
       return;
     }
-    res.json({ id, name: `user-${id}` });
+    res.json(await users.find(id));
   });
 
   app.get('/flaky', (_req, res) => {

@@ -63,4 +63,21 @@ describe('the demo under a real Prometheus server', () => {
     expect(states.map((r) => r.metric.circuit_breaker_state).sort()).toEqual(['closed', 'half_open', 'open']);
     expect(states.reduce((sum, r) => sum + Number(r.value[1]), 0)).toBe(1);
   }, 30_000);
+
+  it('shows a cache hit ratio and pool utilization', async () => {
+    await waitFor(
+      async () => (await query(prometheus.url, 'sum(rate(cache_requests_total{cache_name="users"}[15s]))')).some((r) => Number(r.value[1]) > 0),
+      15_000,
+      () => prometheus.output(),
+    );
+    const [ratio] = await query(
+      prometheus.url,
+      'sum(rate(cache_requests_total{cache_name="users",cache_result="hit"}[15s])) / sum(rate(cache_requests_total{cache_name="users"}[15s]))',
+    );
+    expect(Number(ratio?.value[1])).toBeGreaterThan(0);
+    expect(Number(ratio?.value[1])).toBeLessThan(1);
+    const [utilization] = await query(prometheus.url, 'max_over_time(db_client_connection_utilization_ratio{db_client_connection_pool_name="blocks"}[30s])');
+    expect(Number(utilization?.value[1])).toBeGreaterThan(0);
+    expect(Number(utilization?.value[1])).toBeLessThanOrEqual(1);
+  }, 30_000);
 });

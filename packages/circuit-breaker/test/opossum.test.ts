@@ -74,7 +74,7 @@ describe('instrumentOpossum', () => {
     expect(pointValue(get('circuit_breaker.state'), { ...byName, 'circuit_breaker.state': 'closed' })).toBe(1);
     expect(pointValue(get('circuit_breaker.state'), { ...byName, 'circuit_breaker.state': 'open' })).toBe(0);
     expect(pointValue(get('circuit_breaker.state'), { ...byName, 'circuit_breaker.state': 'half_open' })).toBe(0);
-    expect(get('circuit_breaker.state')?.descriptor.unit).toBe('1');
+    expect(get('circuit_breaker.state')?.descriptor.unit).toBe('{state}');
 
     const calls = get('circuit_breaker.calls');
     expect(calls?.descriptor.unit).toBe('{call}');
