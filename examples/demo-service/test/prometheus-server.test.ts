@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query, startDemo, startPrometheus, waitFor } from './support.js';
+import { query, startDemo, startPrometheus, waitFor } from '../../../test-support/demo-and-prometheus.js';
 
 // A real Prometheus server (Debian's `prometheus` package) scrapes the demo under its own load.
 describe('the demo under a real Prometheus server', () => {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The demo service's folder (built with `npm run build` before tests run). */
+export const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'examples', 'demo-service');
 
 export async function freePort(): Promise<number> {
   const server = createServer();
