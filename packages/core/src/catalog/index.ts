@@ -1,73 +1,16 @@
-import {
-  CIRCUIT_BREAKER_CALL_DURATION,
-  CIRCUIT_BREAKER_CALLS,
-  CIRCUIT_BREAKER_CONSECUTIVE_FAILURES,
-  CIRCUIT_BREAKER_LAST_TRANSITION_TIME,
-  CIRCUIT_BREAKER_STATE,
-  CIRCUIT_BREAKER_TRANSITIONS,
-} from './circuit-breaker.js';
-import {
-  CACHE_ENTRIES,
-  CACHE_EVICTIONS,
-  CACHE_MAX_ENTRIES,
-  CACHE_MAX_SIZE,
-  CACHE_PUTS,
-  CACHE_REQUESTS,
-  CACHE_SIZE,
-} from './cache.js';
-import { HTTP_SERVER_ACTIVE_REQUESTS, HTTP_SERVER_REQUEST_DURATION } from './http.js';
-import { OPERATION_DURATION } from './operation.js';
-import {
-  DB_CLIENT_CONNECTION_COUNT,
-  DB_CLIENT_CONNECTION_MAX,
-  DB_CLIENT_CONNECTION_IDLE_MAX,
-  DB_CLIENT_CONNECTION_IDLE_MIN,
-  DB_CLIENT_CONNECTION_PENDING_REQUESTS,
-  DB_CLIENT_CONNECTION_TIMEOUTS,
-  DB_CLIENT_CONNECTION_CREATE_TIME,
-  DB_CLIENT_CONNECTION_WAIT_TIME,
-  DB_CLIENT_CONNECTION_USE_TIME,
-  DB_CLIENT_CONNECTION_UTILIZATION,
-  HTTP_CLIENT_OPEN_CONNECTIONS,
-  HTTP_CLIENT_QUEUED_REQUESTS,
-  HTTP_CLIENT_PENDING_REQUESTS,
-  HTTP_CLIENT_CONNECTION_UTILIZATION,
-} from './pool.js';
-import { PROCESS_UPTIME, SERVICE_STARTS } from './service.js';
+import * as cache from './cache.js';
+import * as circuitBreaker from './circuit-breaker.js';
+import * as http from './http.js';
+import * as operation from './operation.js';
+import * as pool from './pool.js';
+import * as service from './service.js';
 import type { MetricDefinition } from './types.js';
 
-/** Every metric otelkit defines, in README order. Tests and docs iterate over this list. */
-export const METRIC_CATALOG: readonly MetricDefinition[] = Object.freeze([
-  HTTP_SERVER_REQUEST_DURATION,
-  HTTP_SERVER_ACTIVE_REQUESTS,
-  PROCESS_UPTIME,
-  SERVICE_STARTS,
-  OPERATION_DURATION,
-  CIRCUIT_BREAKER_STATE,
-  CIRCUIT_BREAKER_CALLS,
-  CIRCUIT_BREAKER_CALL_DURATION,
-  CIRCUIT_BREAKER_TRANSITIONS,
-  CIRCUIT_BREAKER_CONSECUTIVE_FAILURES,
-  CIRCUIT_BREAKER_LAST_TRANSITION_TIME,
-  CACHE_REQUESTS,
-  CACHE_PUTS,
-  CACHE_EVICTIONS,
-  CACHE_ENTRIES,
-  CACHE_MAX_ENTRIES,
-  CACHE_SIZE,
-  CACHE_MAX_SIZE,
-  DB_CLIENT_CONNECTION_COUNT,
-  DB_CLIENT_CONNECTION_MAX,
-  DB_CLIENT_CONNECTION_IDLE_MAX,
-  DB_CLIENT_CONNECTION_IDLE_MIN,
-  DB_CLIENT_CONNECTION_PENDING_REQUESTS,
-  DB_CLIENT_CONNECTION_TIMEOUTS,
-  DB_CLIENT_CONNECTION_CREATE_TIME,
-  DB_CLIENT_CONNECTION_WAIT_TIME,
-  DB_CLIENT_CONNECTION_USE_TIME,
-  DB_CLIENT_CONNECTION_UTILIZATION,
-  HTTP_CLIENT_OPEN_CONNECTIONS,
-  HTTP_CLIENT_QUEUED_REQUESTS,
-  HTTP_CLIENT_PENDING_REQUESTS,
-  HTTP_CLIENT_CONNECTION_UTILIZATION,
-]);
+/**
+ * Every metric otelkit defines, grouped by domain. Each catalog module exports MetricDefinitions and
+ * nothing else, so a definition added to one is in the catalog (and so in the views, the docs test and
+ * the README check) without a second list to keep in step.
+ */
+export const METRIC_CATALOG: readonly MetricDefinition[] = Object.freeze(
+  [http, service, operation, circuitBreaker, cache, pool].flatMap((module) => Object.values(module) as MetricDefinition[]),
+);
