@@ -34,10 +34,14 @@ export type OtelkitConfig = {
   otlpTracesEndpoint: string | undefined;
   /** Metrics endpoint, as for traces with `/v1/metrics`. */
   otlpMetricsEndpoint: string | undefined;
-  /** `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL`. @default 'http/protobuf' */
-  otlpProtocol: OtlpProtocol;
-  /** `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`, decoded. */
-  otlpHeaders: Record<string, string>;
+  /** `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`. @default 'http/protobuf' */
+  otlpTracesProtocol: OtlpProtocol;
+  /** `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`. @default 'http/protobuf' */
+  otlpMetricsProtocol: OtlpProtocol;
+  /** `OTEL_EXPORTER_OTLP_HEADERS` merged with `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, decoded. */
+  otlpTracesHeaders: Record<string, string>;
+  /** `OTEL_EXPORTER_OTLP_HEADERS` merged with `OTEL_EXPORTER_OTLP_METRICS_HEADERS`, decoded. */
+  otlpMetricsHeaders: Record<string, string>;
   /** `OTEL_TRACES_SAMPLER`. @default 'parentbased_always_on' */
   sampler: SamplerName;
   /** `OTEL_TRACES_SAMPLER_ARG` for the ratio samplers, 0..1. @default 1 */
@@ -78,8 +82,10 @@ const DEFAULTS: OtelkitConfig = {
   metricsExporters: ['prometheus'],
   otlpTracesEndpoint: undefined,
   otlpMetricsEndpoint: undefined,
-  otlpProtocol: 'http/protobuf',
-  otlpHeaders: {},
+  otlpTracesProtocol: 'http/protobuf',
+  otlpMetricsProtocol: 'http/protobuf',
+  otlpTracesHeaders: {},
+  otlpMetricsHeaders: {},
   sampler: 'parentbased_always_on',
   samplerRatio: 1,
   prometheusHost: '127.0.0.1',
@@ -131,13 +137,13 @@ export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; 
   config.otlpTracesEndpoint = reader.url('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? joined('/v1/traces');
   config.otlpMetricsEndpoint = reader.url('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT') ?? joined('/v1/metrics');
   const protocols = ['http/protobuf', 'http/json'] as const;
-  config.otlpProtocol =
-    reader.oneOf('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', protocols, undefined) ??
-    reader.oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', protocols, 'http/protobuf');
-  config.otlpHeaders = {
-    ...reader.keyValues('OTEL_EXPORTER_OTLP_HEADERS', true),
-    ...reader.keyValues('OTEL_EXPORTER_OTLP_TRACES_HEADERS', true),
-  };
+  const protocol = reader.oneOf('OTEL_EXPORTER_OTLP_PROTOCOL', protocols, 'http/protobuf');
+  config.otlpTracesProtocol = reader.oneOf('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', protocols, protocol);
+  config.otlpMetricsProtocol = reader.oneOf('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', protocols, protocol);
+  // Per signal: a tracing backend's API key must not travel to the metrics endpoint, or the reverse.
+  const headers = reader.keyValues('OTEL_EXPORTER_OTLP_HEADERS', true);
+  config.otlpTracesHeaders = { ...headers, ...reader.keyValues('OTEL_EXPORTER_OTLP_TRACES_HEADERS', true) };
+  config.otlpMetricsHeaders = { ...headers, ...reader.keyValues('OTEL_EXPORTER_OTLP_METRICS_HEADERS', true) };
 
   config.sampler = reader.oneOf(
     'OTEL_TRACES_SAMPLER',

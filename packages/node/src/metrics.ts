@@ -28,9 +28,9 @@ export function startMetrics(config: OtelkitConfig, resource: Resource): Metrics
       prometheus = new PrometheusPullReader({ cardinalityLimit: config.cardinalityLimit, filter });
       readers.push(prometheus);
     } else if (name === 'console') {
-      readers.push(periodic(new ConsoleMetricExporter(), config));
+      readers.push(periodic(new FilteringMetricExporter(new ConsoleMetricExporter(), filter), config));
     } else if (name === 'otlp') {
-      readers.push(periodic(new LazyOtlpMetricExporter(config), config));
+      readers.push(periodic(new FilteringMetricExporter(new LazyOtlpMetricExporter(config), filter), config));
     }
   }
   const provider = new MeterProvider({
@@ -47,6 +47,36 @@ function periodic(exporter: PushMetricExporter, config: OtelkitConfig): Periodic
     exporter,
     cardinalityLimits: { default: config.cardinalityLimit },
   });
+}
+
+/**
+ * Applies the allow/deny name filter to a push exporter, as the Prometheus serializer does for
+ * `/metrics`: deny lists are views already, but an allow list cannot be one (see `otelkitViews`).
+ */
+export class FilteringMetricExporter implements PushMetricExporter {
+  constructor(
+    private readonly exporter: PushMetricExporter,
+    private readonly keep: (metricName: string) => boolean,
+  ) {}
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    const scopeMetrics = metrics.scopeMetrics
+      .map((scope) => ({ ...scope, metrics: scope.metrics.filter((metric) => this.keep(metric.descriptor.name)) }))
+      .filter((scope) => scope.metrics.length > 0);
+    this.exporter.export({ ...metrics, scopeMetrics }, resultCallback);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.exporter.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.exporter.shutdown();
+  }
+
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return this.exporter.selectAggregationTemporality?.(instrumentType) ?? AggregationTemporality.CUMULATIVE;
+  }
 }
 
 /**
@@ -85,9 +115,9 @@ class LazyOtlpMetricExporter implements PushMetricExporter {
 }
 
 async function otlpMetricExporter(config: OtelkitConfig): Promise<PushMetricExporter | undefined> {
-  const options = { ...(config.otlpMetricsEndpoint ? { url: config.otlpMetricsEndpoint } : {}), headers: config.otlpHeaders };
+  const options = { ...(config.otlpMetricsEndpoint ? { url: config.otlpMetricsEndpoint } : {}), headers: config.otlpMetricsHeaders };
   try {
-    if (config.otlpProtocol === 'http/json') {
+    if (config.otlpMetricsProtocol === 'http/json') {
       const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-http');
       return new OTLPMetricExporter(options);
     }

@@ -95,16 +95,40 @@ function labelValue(value: AttributeValue | undefined): string {
   return String(value);
 }
 
-/** `a="1",b="2"` for a set of attributes (no braces), keys sanitized, values escaped. */
+/**
+ * `a="1",b="2"` for a set of attributes (no braces), keys sanitized, values escaped. Keys that
+ * sanitize to the same label name (`a.b` and `a_b`) share one label, their values joined by `;` in
+ * key order, as the specification says (a duplicate label would make the whole scrape invalid).
+ */
 function labelPairs(attributes: Attributes): string {
+  const keys = Object.keys(attributes);
+  const names = keys.map(sanitizeLabelName);
+  if (new Set(names).size !== names.length) return mergedLabelPairs(attributes, keys, names);
   let out = '';
-  for (const key of Object.keys(attributes)) {
-    const value = attributes[key];
+  for (let i = 0; i < keys.length; i++) {
+    const value = attributes[keys[i]!];
     if (value === undefined) continue;
     if (out) out += ',';
-    out += `${sanitizeLabelName(key)}="${escapeLabelValue(labelValue(value))}"`;
+    out += `${names[i]}="${escapeLabelValue(labelValue(value))}"`;
   }
   return out;
+}
+
+function mergedLabelPairs(attributes: Attributes, keys: string[], names: string[]): string {
+  const merged = new Map<string, { key: string; value: string }[]>();
+  keys.forEach((key, i) => {
+    const value = attributes[key];
+    if (value === undefined) return;
+    const list = merged.get(names[i]!) ?? [];
+    list.push({ key, value: labelValue(value) });
+    merged.set(names[i]!, list);
+  });
+  return [...merged]
+    .map(([name, list]) => {
+      const value = list.sort((a, b) => (a.key < b.key ? -1 : 1)).map((entry) => entry.value).join(';');
+      return `${name}="${escapeLabelValue(value)}"`;
+    })
+    .join(',');
 }
 
 function formatValue(value: number): string {
@@ -139,7 +163,8 @@ export function serializePrometheus(resourceMetrics: ResourceMetrics, options: P
         : 'gauge';
       let family = families.get(name);
       if (family === undefined) {
-        family = { type, help: metric.descriptor.description, lines: [] };
+        // Every family gets HELP (promtool flags families without); an undescribed one names its OTel instrument.
+        family = { type, help: metric.descriptor.description || `${metric.descriptor.name} (no description)`, lines: [] };
         families.set(name, family);
       } else if (family.type !== type) {
         rejected.add(name);
@@ -165,7 +190,7 @@ export function serializePrometheus(resourceMetrics: ResourceMetrics, options: P
   }
   for (const [name, family] of families) {
     if (family.lines.length === 0) continue;
-    if (family.help) out += `# HELP ${name} ${escapeHelp(family.help)}\n`;
+    out += `# HELP ${name} ${escapeHelp(family.help)}\n`;
     out += `# TYPE ${name} ${family.type}\n`;
     out += family.lines.join('\n') + '\n';
   }

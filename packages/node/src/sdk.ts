@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -17,12 +17,14 @@ import {
 } from '@otelkit/core';
 import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
 import { configFromEnv, reportConfigProblems, type OtelkitConfig } from './config.js';
+import { StderrDiagLogger } from './diag-logger.js';
 import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
 import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
 import { httpInstrumentationConfig } from './http-server.js';
 import { startMetrics, type MetricsPipeline } from './metrics.js';
 import { enabledBridges, moduleBridgeInstrumentation } from './module-bridges.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
+import { entryPackage } from './service-identity.js';
 import { startTracing } from './tracing.js';
 
 /** Options of {@link start}: any configuration value (overriding the environment), plus code-only hooks. */
@@ -165,7 +167,9 @@ class RunningSdk implements OtelkitSdk {
     const scrape = this.metrics.prometheus ? () => this.metrics.prometheus!.scrape() : undefined;
     this.endpoints = new EndpointServer(scrape && metricsHandler(scrape), healthHandler(health));
     this.ready = this.endpoints.listen(config.prometheusHost, config.prometheusPort);
-    if (config.handleSignals) this.cleanups.push(flushOnSignals(() => this.shutdown(), config.shutdownTimeoutMs));
+    if (config.handleSignals) {
+      this.cleanups.push(flushOnSignals(() => this.forceFlush(), () => this.shutdown(), config.shutdownTimeoutMs));
+    }
   }
 
   async forceFlush(): Promise<void> {
@@ -211,11 +215,12 @@ function disabledSdk(config: OtelkitConfig): OtelkitSdk {
 
 function buildResource(config: OtelkitConfig): Resource {
   const attributes = { ...config.resourceAttributes };
+  const entry = entryPackage();
   const serviceName =
-    config.serviceName ?? attributes['service.name'] ?? process.env.npm_package_name ?? 'unknown_service:node';
+    config.serviceName ?? attributes['service.name'] ?? entry?.name ?? process.env.npm_package_name ?? 'unknown_service:node';
   const identity = serviceResourceAttributes({
     name: serviceName,
-    version: attributes['service.version'] ?? process.env.npm_package_version,
+    version: attributes['service.version'] ?? entry?.version ?? process.env.npm_package_version,
     environment: attributes['deployment.environment.name'],
     instanceId: attributes['service.instance.id'] ?? randomUUID(),
   });
@@ -234,7 +239,7 @@ const LOG_LEVELS: Record<OtelkitConfig['logLevel'], DiagLogLevel> = {
 
 function setDiagLogger(level: OtelkitConfig['logLevel']): void {
   if (level === 'none') return;
-  diag.setLogger(new DiagConsoleLogger(), { logLevel: LOG_LEVELS[level], suppressOverrideMessage: true });
+  diag.setLogger(new StderrDiagLogger(), { logLevel: LOG_LEVELS[level], suppressOverrideMessage: true });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -88,10 +88,10 @@ class LazyOtlpSpanExporter implements SpanExporter {
 async function importOtlpSpanExporter(config: OtelkitConfig): Promise<SpanExporter | undefined> {
   const options = {
     ...(config.otlpTracesEndpoint ? { url: config.otlpTracesEndpoint } : {}),
-    headers: config.otlpHeaders,
+    headers: config.otlpTracesHeaders,
   };
   try {
-    if (config.otlpProtocol === 'http/json') {
+    if (config.otlpTracesProtocol === 'http/json') {
       const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
       return new OTLPTraceExporter(options);
     }

@@ -30,14 +30,29 @@ describe('configuration from the environment', () => {
       resourceAttributes: { 'service.version': '1.2.3', 'deployment.environment.name': 'prod eu' },
       otlpTracesEndpoint: 'http://collector:4318/v1/traces',
       otlpMetricsEndpoint: 'http://collector:4318/v1/metrics',
-      otlpProtocol: 'http/json',
-      otlpHeaders: { 'x-api-key': 'abc' },
+      otlpTracesProtocol: 'http/json',
+      otlpMetricsProtocol: 'http/json',
+      otlpTracesHeaders: { 'x-api-key': 'abc' },
+      otlpMetricsHeaders: { 'x-api-key': 'abc' },
       sampler: 'parentbased_traceidratio',
       samplerRatio: 0.25,
       metricsExporters: ['prometheus', 'otlp'],
       prometheusHost: '0.0.0.0',
       prometheusPort: 9465,
     });
+  });
+
+  it('keeps per-signal headers and protocols to their own signal', () => {
+    const { config } = configFromEnv({
+      OTEL_EXPORTER_OTLP_HEADERS: 'tenant=a',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-trace-key=t',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-metrics-key=m',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+    });
+    expect(config.otlpTracesHeaders).toEqual({ tenant: 'a', 'x-trace-key': 't' });
+    expect(config.otlpMetricsHeaders).toEqual({ tenant: 'a', 'x-metrics-key': 'm' });
+    expect(config.otlpTracesProtocol).toBe('http/json');
+    expect(config.otlpMetricsProtocol).toBe('http/protobuf');
   });
 
   it('takes a signal-specific endpoint as it is', () => {

@@ -100,6 +100,17 @@ describe('Prometheus serialization', () => {
       },
       { filter: (name: string) => name.startsWith('keep.'), withoutScopeInfo: true, withoutTargetInfo: true },
     );
-    expect(text).toBe('# TYPE keep_me_total counter\nkeep_me_total 1\n');
+    expect(text).toBe('# HELP keep_me_total keep.me (no description)\n# TYPE keep_me_total counter\nkeep_me_total 1\n');
+  });
+});
+
+describe('label name collisions', () => {
+  it('merges attributes that sanitize to one label name, so the scrape stays valid', async () => {
+    const text = await exposition((provider) => {
+      provider.getMeter('m').createCounter('collide').add(1, { 'a.b': 'x', a_b: 'y' });
+    });
+    expect(text).toContain('collide_total{a_b="x;y",otel_scope_name="m"');
+    const { status } = promtoolCheckMetrics(text);
+    expect(status).toBe(0);
   });
 });
