@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemo, startPrometheus, waitFor } from '../../test-support/demo-and-prometheus.js';
+import { dashboardQueries, emptyQueries, loadYaml, REPO_ROOT, substituteGrafanaVariables, type PanelQuery } from './checks.js';
+
+const RULE_FILES = ['otelkit-recording.yml', 'otelkit-alerts.yml'].map((file) => join(REPO_ROOT, 'deploy', 'prometheus', 'rules', file));
+
+function recordingRuleQueries(): PanelQuery[] {
+  const { groups } = loadYaml('deploy/prometheus/rules/otelkit-recording.yml');
+  return groups.flatMap((group: any) =>
+    group.rules.filter((rule: any) => rule.record).map((rule: any) => ({ source: `recording rule ${rule.record}`, expr: rule.record })),
+  );
+}
+
+// A real Prometheus server scrapes the demo under load (breaker flipping every second) with the rule
+// files loaded; every dashboard panel query and every recording rule must return at least one series.
+describe('every dashboard panel and every recording rule has data on the demo', () => {
+  let demo: Awaited<ReturnType<typeof startDemo>>;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+  const panels = dashboardQueries();
+  const rules = recordingRuleQueries();
+  let stillEmpty: string[] = [];
+
+  beforeAll(async () => {
+    demo = await startDemo({ OTEL_SERVICE_NAME: 'otelkit-demo', DEMO_QUOTE_PERIOD_MS: '1000', DEMO_LOAD: '40' });
+    prometheus = await startPrometheus([`127.0.0.1:${demo.metricsPort}`], RULE_FILES);
+    // Bounded: data for every query within 60 s, else the tests below list what stayed empty.
+    await waitFor(
+      async () => (stillEmpty = await emptyQueries(prometheus.url, [...panels, ...rules])).length === 0,
+      60_000,
+      () => stillEmpty.join('\n'),
+    ).catch(() => undefined);
+  }, 100_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await demo?.stop();
+  });
+
+  it('finds the queries: five dashboards, every panel has one, only known variables', () => {
+    expect(new Set(panels.map((q) => q.source.split(' / ')[0])).size).toBe(5);
+    expect(panels.length).toBeGreaterThanOrEqual(25);
+    for (const { source, expr } of panels) expect(substituteGrafanaVariables(expr), source).not.toMatch(/\$/);
+    expect(rules.length).toBe(7);
+  });
+
+  it('returns data for every dashboard panel query', async () => {
+    expect(await emptyQueries(prometheus.url, panels)).toEqual([]);
+  });
+
+  it('returns data for every recording rule', async () => {
+    expect(await emptyQueries(prometheus.url, rules)).toEqual([]);
+  });
+
+  it('reports a panel query that names a metric otelkit does not produce', async () => {
+    // The stock exporter's name without the unit suffix: the mistake this check exists to catch.
+    const real = panels.find((q) => q.expr.includes('http_server_request_duration_seconds_count'))!;
+    const wrong = { source: real.source, expr: real.expr.replaceAll('http_server_request_duration_seconds_count', 'http_server_request_duration_count') };
+    expect(await emptyQueries(prometheus.url, [real])).toEqual([]);
+    const reported = await emptyQueries(prometheus.url, [wrong]);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatch(/no data for .*http_server_request_duration_count/);
+  });
+});
