@@ -188,6 +188,10 @@ const nodeCacheState: BridgeState = { active: false };
 const keyvState: BridgeState = { active: false };
 const cacheManagerState: BridgeState = { active: false };
 
+function hasDispose(options: unknown): boolean {
+  return typeof options === 'object' && options !== null && typeof (options as { dispose?: unknown }).dispose === 'function';
+}
+
 const lruCacheBridge: ModuleBridge = {
   name: 'lru-cache',
   moduleName: 'lru-cache',
@@ -197,7 +201,9 @@ const lruCacheBridge: ModuleBridge = {
       subclass(
         original as unknown as AnyConstructor,
         lruState,
-        ([options, ...rest]) => [trackLruCacheEvictions(options), ...rest],
+        // Evictions are counted only when the app already gave a `dispose`: adding one to a cache that had
+        // none would change lru-cache's behaviour (clear() and overwrites start calling it).
+        ([options, ...rest]) => [hasDispose(options) ? trackLruCacheEvictions(options) : options, ...rest],
         (cache, [options]) => {
           const name = autoName('lru-cache', nameOption(options), []);
           if (name !== undefined) markAutomatic(instrumentLruCache(cache as LruCacheLike, { name }));
@@ -276,8 +282,9 @@ const cacheManagerBridge: ModuleBridge = {
  * 10/11, node-cache 5, keyv 5 or cache-manager 7, caches the APP creates are bridged automatically
  * (opt-out: `OTELKIT_BRIDGES_DISABLED=lru-cache,node-cache,keyv,cache-manager`). Caches created inside
  * dependencies are left alone. Each is named by its `name` option (keyv: `namespace`; cache-manager:
- * `cacheId`) or else by its creation site, e.g. `src/users.js:12`. lru-cache caches also count
- * evictions, because the patched class adds a counting `dispose` (chained to yours) at construction.
+ * `cacheId`) or else by its creation site, e.g. `src/users.js:12`. lru-cache caches created with a
+ * `dispose` option also count evictions (a counting `dispose` is chained to yours); for others, wrap the
+ * options in `trackLruCacheEvictions`, since adding a `dispose` would change what lru-cache does.
  */
 export const cacheModuleBridges: readonly ModuleBridge[] = Object.freeze([
   lruCacheBridge,

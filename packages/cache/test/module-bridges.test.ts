@@ -69,6 +69,8 @@ describe('cacheModuleBridges', () => {
     expect(disposed).toEqual(['a:evict']);
 
     const bySite = new Patched({ max: 5 });
+    // No dispose given, so none is added: lru-cache behaves exactly as without otelkit.
+    expect(bySite.dispose).toBeUndefined();
     bySite.get('x');
     const names = await namesOf(reader, 'cache.requests');
     expect(names.some((n) => /module-bridges\.test\.ts:\d+$/.test(n))).toBe(true);

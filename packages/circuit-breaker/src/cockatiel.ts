@@ -131,9 +131,11 @@ export function instrumentCockatiel(breaker: CockatielCircuitBreaker, options: C
     ),
     breaker.onSuccess(contain(key, (event) => recorder.recordCall('success', event.duration / 1000))),
     breaker.onFailure(
-      contain(key, (event) =>
-        recorder.recordCall(isTaskCancelled(event.reason) ? 'timeout' : 'failure', event.duration / 1000),
-      ),
+      contain(key, (event) => {
+        // An error the policy does not handle passes through without counting against the breaker.
+        if (event.handled === false) return;
+        recorder.recordCall(isTaskCancelled(event.reason) ? 'timeout' : 'failure', event.duration / 1000);
+      }),
     ),
   ];
   if (bulkhead) subscriptions.push(bulkhead.onReject(contain(key, () => recorder.recordCall('rejected'))));

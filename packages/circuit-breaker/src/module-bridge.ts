@@ -5,6 +5,14 @@ const BRIDGED = Symbol.for('otelkit.circuit-breaker.opossum-bridged');
 
 type Constructor = abstract new (...args: never[]) => object;
 
+/** The name opossum gives a breaker when it does not invent one: the `name` option, else the action's name. */
+function explicitName(action: unknown, options: unknown): string | undefined {
+  const fromOptions = (options as { name?: unknown } | undefined)?.name;
+  if (typeof fromOptions === 'string' && fromOptions !== '') return fromOptions;
+  const fromAction = typeof action === 'function' ? action.name : undefined;
+  return fromAction ? fromAction : undefined;
+}
+
 /** Builds the subclass the app gets instead of opossum's `CircuitBreaker`: same name, statics, instanceof. */
 function bridgedSubclass(Base: Constructor): Constructor {
   if ((Base as unknown as Record<symbol, unknown>)[BRIDGED] === true) return Base;
@@ -12,6 +20,12 @@ function bridgedSubclass(Base: Constructor): Constructor {
   const Bridged = class extends Concrete {
     constructor(...args: unknown[]) {
       super(...args);
+      // Without a `name` option or a named action, opossum names a breaker with a random UUID: a new
+      // series on every restart and per breaker made on the fly. Such breakers are left unbridged.
+      if (explicitName(args[0], args[1]) === undefined) {
+        reportOnce('opossum.unnamed', 'an opossum breaker with no name option (and an anonymous action) is not bridged; pass { name } or call instrumentOpossum(breaker, { name })');
+        return;
+      }
       // instrumentOpossum never throws; it names the breaker after opossum's `name` option.
       instrumentOpossum(this as unknown as OpossumBreaker);
     }

@@ -3,6 +3,7 @@ import { trace } from '@opentelemetry/api';
 import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import {
   bulkhead,
+  handleType,
   circuitBreaker,
   ConsecutiveBreaker,
   ConstantBackoff,
@@ -34,6 +35,21 @@ const fail = async (): Promise<string> => {
 };
 
 describe('instrumentCockatiel', () => {
+  it('does not count errors the policy does not handle (the breaker ignores them too)', async () => {
+    class Handled extends Error {}
+    const name = uniqueName('cockatiel-unhandled');
+    const breaker = circuitBreaker(handleType(Handled), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(5) });
+    const handle = instrumentCockatiel(breaker, { name });
+    const unhandled = await settle(breaker.execute(fail));
+    expect(unhandled).toEqual({ error: 'Error' });
+    await settle(breaker.execute(async () => { throw new Handled('x'); }));
+    const calls = await reader.metric('circuit_breaker.calls');
+    expect(pointValue(calls, { 'circuit_breaker.name': name, 'circuit_breaker.outcome': 'failure' })).toBe(1);
+    const consecutive = await reader.metric('circuit_breaker.consecutive_failures');
+    expect(pointValue(consecutive, { 'circuit_breaker.name': name })).toBe(1);
+    handle.unbind();
+  });
+
   it('follows closed -> open -> half_open -> closed, then isolated, with every metric', async () => {
     const name = uniqueName('cockatiel-cycle');
     const breaker = circuitBreaker(handleAll, { halfOpenAfter: 30, breaker: new ConsecutiveBreaker(2) });

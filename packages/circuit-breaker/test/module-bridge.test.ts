@@ -36,6 +36,23 @@ describe('opossum zero-code bridge', () => {
     breaker.shutdown();
   });
 
+  it('leaves a breaker with no name (which opossum would name with a random UUID) unbridged', async () => {
+    const Patched = circuitBreakerModuleBridges[0]!.patch(CircuitBreaker, '9.0.0') as typeof CircuitBreakerType;
+    const before = ((await reader.metric('circuit_breaker.calls'))?.dataPoints ?? []).length;
+    const anonymous = new Patched(async () => 'ok');
+    expect(await anonymous.fire()).toBe('ok');
+    expect(((await reader.metric('circuit_breaker.calls'))?.dataPoints ?? []).length).toBe(before);
+    async function namedAction(): Promise<string> {
+      return 'ok';
+    }
+    const byAction = new Patched(namedAction);
+    await byAction.fire();
+    const calls = await reader.metric('circuit_breaker.calls');
+    expect(pointValue(calls, { 'circuit_breaker.name': 'namedAction', 'circuit_breaker.outcome': 'success' })).toBe(1);
+    anonymous.shutdown();
+    byAction.shutdown();
+  });
+
   it('replaces default on an ESM-like namespace, and leaves unexpected shapes alone', () => {
     const namespace: { default: unknown } = { default: CircuitBreaker };
     expect(patchOpossum(namespace)).toBe(namespace);

@@ -58,7 +58,8 @@ function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptio
   const poolName = choosePoolName(options.poolName, () => undefined, 'generic-pool');
   const read = (): PoolCounts => ({ used: pool.borrowed, idle: pool.available, pending: pool.pending, max: pool.max });
   const metrics = new DbPoolMetrics({ poolName, library: 'generic-pool', read, seesTimeouts: true, seesAcquires: true });
-  const lentAt = new Map<unknown, number>();
+  // Weak: a resource the app never returns (leaked, or dropped by drain()/clear()) must not be kept alive by us.
+  const lentAt = new WeakMap<object, number>();
 
   const restoreAcquire = wrapMethod<(...args: unknown[]) => unknown>(pool, 'acquire', (original, isActive) =>
     function otelkitGenericPoolAcquire(this: unknown, ...args: unknown[]): unknown {
@@ -69,7 +70,7 @@ function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptio
       return (result as unknown as PromiseLike<unknown>).then(
         (resource) => {
           metrics.acquireEnded(token, 'acquired');
-          lentAt.set(resource, performance.now());
+          if (isObject(resource)) lentAt.set(resource, performance.now());
           return resource;
         },
         (error: unknown) => {
@@ -82,8 +83,8 @@ function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptio
   const giveBack = (original: (...args: unknown[]) => unknown, isActive: () => boolean) =>
     function otelkitGenericPoolGiveBack(this: unknown, ...args: unknown[]): unknown {
       if (isActive()) {
-        const start = lentAt.get(args[0]);
-        if (start !== undefined) {
+        const start = isObject(args[0]) ? lentAt.get(args[0]) : undefined;
+        if (start !== undefined && isObject(args[0])) {
           lentAt.delete(args[0]);
           try {
             metrics.recordUseTime(secondsSince(start));
@@ -103,7 +104,6 @@ function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptio
       restoreAcquire();
       restoreRelease();
       restoreDestroy();
-      lentAt.clear();
       metrics.close();
     },
     () => metrics.snapshot(),
