@@ -42,6 +42,7 @@ export function healthHandler(health: HealthRegistry): NodeRequestHandler {
   return (request, response) => {
     const path = (request.url ?? '').split('?')[0];
     if (path === HEALTH_PATHS.live) return sendJson(response, 200, { status: 'live' });
+    if (path !== HEALTH_PATHS.ready && path !== HEALTH_PATHS.startup) return send(response, 404, 'text/plain', 'not found\n');
     const report = path === HEALTH_PATHS.startup ? health.startup() : health.readiness();
     report.then(
       (body: HealthReport) => sendJson(response, body.status === 'ready' ? 200 : 503, body),

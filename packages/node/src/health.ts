@@ -65,8 +65,7 @@ export class HealthRegistry {
 
   async startup(): Promise<HealthReport> {
     if (this.started) return { status: 'ready', checks: [] };
-    const report = await this.readiness();
-    return report.status === 'shutting_down' ? { ...report, status: 'ready' } : report;
+    return this.readiness();
   }
 }
 

@@ -21,6 +21,18 @@ afterAll(async () => {
 });
 
 describe('health endpoints', () => {
+  it('answer startup with 503 until every check has passed once, then 200 for good', async () => {
+    let dependencyUp = false;
+    addReadinessCheck('warming', () => dependencyUp);
+    expect((await report('/health/startup')).status).toBe(503);
+    dependencyUp = true;
+    expect((await report('/health/startup')).status).toBe(200);
+    dependencyUp = false;
+    expect((await report('/health/startup')).status).toBe(200);
+    expect((await report('/health/ready')).status).toBe(503);
+    removeReadinessCheck('warming');
+  });
+
   it('bind the metrics port to loopback by default', () => {
     expect(address.address).toBe('127.0.0.1');
   });
@@ -67,5 +79,6 @@ describe('health endpoints', () => {
   it('serve /metrics on the same port and 404 elsewhere', async () => {
     expect((await request(url('/metrics'))).body).toContain('# TYPE process_uptime_seconds gauge');
     expect((await request(url('/nope'))).status).toBe(404);
+    expect((await request(url('/health/whatever'))).status).toBe(404);
   });
 });

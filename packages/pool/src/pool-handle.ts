@@ -1,3 +1,4 @@
+import { releasePoolName } from './pool-name.js';
 import { createHandle, noopHandle, reportOnce } from '@otelkit/core';
 import type { PoolHandle, PoolSnapshot } from './types.js';
 
@@ -10,7 +11,10 @@ export function noopPoolHandle(): PoolHandle {
 
 /** Builds a bound pool handle around `release` (run once) and `read`. */
 export function createPoolHandle(poolName: string, release: () => void, read: () => PoolSnapshot): PoolHandle {
-  const handle = createHandle(release, (error) =>
+  const handle = createHandle(() => {
+    releasePoolName(poolName);
+    release();
+  }, (error) =>
     reportOnce(`pool.unbind.${poolName}`, `unbinding pool "${poolName}" failed: ${String(error)}`),
   );
   return {

@@ -1,4 +1,7 @@
-const unnamed = new Map<string, number>();
+import { reportOnce } from '@otelkit/core';
+
+/** Names of the pools bound now: two bound pools never report under one name. */
+const inUse = new Set<string>();
 
 /**
  * The semantic-convention default pool name, `server.address:server.port/db.namespace`, from
@@ -16,23 +19,38 @@ export function databasePoolName(host: unknown, port: unknown, database: unknown
 }
 
 /**
- * A name for a pool that carries no address: the library name, then `library#2`, `library#3`, …
- * so two unnamed pools of one process never share a series.
+ * Reserves `wanted` for a bound pool, or, when another bound pool holds it, the first free `wanted#2`,
+ * `wanted#3`, … (with one diagnostic, since two pools to one database under one name would overwrite
+ * each other's gauges). Names are freed by {@link releasePoolName} on unbind and reused, so pools
+ * created and dropped on the fly do not grow the number of series.
  */
-export function fallbackPoolName(library: string): string {
-  const count = (unnamed.get(library) ?? 0) + 1;
-  unnamed.set(library, count);
-  return count === 1 ? library : `${library}#${count}`;
+export function claimPoolName(wanted: string, collisionIsExpected = false): string {
+  let name = wanted;
+  for (let n = 2; inUse.has(name); n++) name = `${wanted}#${n}`;
+  if (name !== wanted && !collisionIsExpected) {
+    reportOnce(`pool.name-collision.${wanted}`, `two bound pools are named "${wanted}"; the second reports as "${name}" (pass poolName to choose)`);
+  }
+  inUse.add(name);
+  return name;
 }
 
-/** The explicit name if given, else the derived one, else the fallback. */
+/** Frees a name taken with {@link claimPoolName}. */
+export function releasePoolName(name: string): void {
+  inUse.delete(name);
+}
+
+/**
+ * The explicit name if given, else the derived one, else the library name; reserved with
+ * {@link claimPoolName}, so it is unique among bound pools (release it on unbind).
+ */
 export function choosePoolName(explicit: string | undefined, derived: () => string | undefined, library: string): string {
-  if (typeof explicit === 'string' && explicit !== '') return explicit;
+  if (typeof explicit === 'string' && explicit !== '') return claimPoolName(explicit);
   let name: string | undefined;
   try {
     name = derived();
   } catch {
     name = undefined;
   }
-  return name ?? fallbackPoolName(library);
+  // Unnamed pools of one library are expected to share the library name: no diagnostic for them.
+  return name === undefined ? claimPoolName(library, true) : claimPoolName(name);
 }

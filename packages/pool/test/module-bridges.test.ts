@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { instrumentGenericPool, instrumentKnex, poolModuleBridges } from '../src/index.js';
+import { instrumentGenericPool, instrumentKnex, instrumentPg, poolModuleBridges } from '../src/index.js';
 import { POOL_NAME, STATE, captureDiagnostics, createTestMeterProvider, histogramOf, valueOf } from './helpers.js';
 
 // The preload hands `patch` the module's CommonJS exports (or an ESM namespace): these are the real ones.
@@ -50,6 +50,8 @@ describe('poolModuleBridges', () => {
     bridge('pg').unpatch?.(pg);
     expect(pg.Pool).toBe(Original);
     await pool.end();
+    // The zero-code handle (returned again by an explicit call) frees the name on unbind.
+    instrumentPg(pool as never).unbind();
   });
 
   it('mysql2 and mysql2/promise: createPool returns bridged pools', async () => {
@@ -108,7 +110,16 @@ describe('poolModuleBridges', () => {
     expect(valueOf(metrics, 'db.client.connection.max', { [POOL_NAME]: 'tarn' })).toBe(6);
     expect(histogramOf(metrics, 'db.client.connection.create_time', { [POOL_NAME]: 'tarn' })?.count).toBe(1);
     // instrumentKnex renames the automatically bound knex pool after its connection.
-    expect(instrumentKnex(db as never).poolName).toBe('127.0.0.1:5432/test');
+    const knexHandle = instrumentKnex(db as never);
+    expect(knexHandle.poolName).toBe('127.0.0.1:5432/test');
+    // A second pool to the same database gets a distinct name instead of overwriting the first one's gauges.
+    const Pg = (require('pg') as { Pool: new (options: object) => { end(): Promise<void> } }).Pool;
+    const other = new Pg({ ...connection, max: 1 });
+    const otherHandle = instrumentPg(other as never);
+    expect(otherHandle.poolName).toBe('127.0.0.1:5432/test#2');
+    otherHandle.unbind();
+    await other.end();
+    knexHandle.unbind();
     bridge('tarn').unpatch?.(tarn);
     expect(tarn.Pool).toBe(Original);
     await db.destroy();

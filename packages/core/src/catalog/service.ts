@@ -11,8 +11,9 @@ export const PROCESS_UPTIME: MetricDefinition<'observable-gauge'> = Object.freez
 });
 
 /**
- * `service.starts`: otelkit's own. Counts starts of the service by this process (1 after start);
- * summed over `service.instance.id` series it counts restarts, as the seeds' `service_starts_total`.
+ * `service.starts`: otelkit's own, the seeds' `service_starts_total`: 1 once the process has started.
+ * Its series carries no per-process label, so a restart shows as 1 again, not as an increase: count
+ * restarts from `process.uptime` going back to zero (`resets(process_uptime_seconds[1h])`).
  */
 export const SERVICE_STARTS: MetricDefinition<'counter'> = Object.freeze({
   name: 'service.starts',
