@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, request, startApp, startOtlpReceiver, type RunningApp } from './support.js';
+import { eventually, freePort, request, startApp, startOtlpReceiver, type RunningApp } from './support.js';
 
 const SERVER = 2; // SPAN_KIND_SERVER in the OTLP definitions
 
@@ -48,6 +48,27 @@ describe('OTLP/HTTP traces', () => {
       expect(receiver.contentTypes[0]).toContain(protocol === 'http/json' ? 'application/json' : 'application/x-protobuf');
     });
   }
+
+  it('keeps telemetry running while an app with its own SIGTERM handler drains', async () => {
+    receiver = await startOtlpReceiver();
+    const metricsPort = await freePort();
+    app = await startApp('draining-app.mjs', {
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+    });
+    await request(`http://127.0.0.1:${app.port}/before`);
+    app.child.kill('SIGTERM');
+    await eventually(() => (app!.output().stdout.includes('DRAINING') ? true : undefined));
+    // Draining: the app still serves, its requests are still traced, /metrics still answers.
+    expect((await request(`http://127.0.0.1:${app.port}/during`)).status).toBe(200);
+    expect((await request(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
+    const { code } = await app.exited;
+    expect(code).toBe(0);
+    const paths = receiver.spans.filter((span) => span.kind === SERVER).map((span) => span.attributes['url.path']).sort();
+    expect(paths).toEqual(['/before', '/during']);
+  });
 
   it('never records Authorization or Cookie, even when asked to', async () => {
     receiver = await startOtlpReceiver();
