@@ -70,7 +70,7 @@ describe('cacheModuleBridges', () => {
 
     const bySite = new Patched({ max: 5 });
     // No dispose given, so none is added: lru-cache behaves exactly as without otelkit.
-    expect(bySite.dispose).toBeUndefined();
+    expect((bySite as unknown as { dispose?: unknown }).dispose).toBeUndefined();
     bySite.get('x');
     const names = await namesOf(reader, 'cache.requests');
     expect(names.some((n) => /module-bridges\.test\.ts:\d+$/.test(n))).toBe(true);
