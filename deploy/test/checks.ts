@@ -154,12 +154,42 @@ export function substituteGrafanaVariables(expr: string): string {
 }
 
 /** The queries that return no series (or fail) on the Prometheus at `url`, with the reason. */
+const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan']);
+
+/**
+ * The metric names a PromQL expression reads: identifiers outside label matchers, grouping clauses
+ * and range selectors that are not function calls or keywords.
+ */
+export function metricNamesIn(promql: string): string[] {
+  const bare = promql
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '{}')
+    .replace(/\[[^\]]*\]/g, '[]')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const names = new Set<string>();
+  for (const match of bare.matchAll(/(?<![\w:.])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:])(?!\s*\()/g)) {
+    const name = match[1]!;
+    if (!PROMQL_KEYWORDS.has(name.toLowerCase())) names.add(name);
+  }
+  return [...names];
+}
+
+/**
+ * The queries that return nothing, and the metric names they read that Prometheus has never seen.
+ * The second check matters for expressions built to return 0 rather than nothing (`(a or b * 0) / b`):
+ * a misspelled `a` there still returns data.
+ */
 export async function emptyQueries(url: string, queries: PanelQuery[]): Promise<string[]> {
   const empty: string[] = [];
+  const known = new Map<string, boolean>();
   for (const { source, expr } of queries) {
     const promql = substituteGrafanaVariables(expr);
     try {
       if ((await query(url, promql)).length === 0) empty.push(`${source}: no data for ${promql}`);
+      for (const name of metricNamesIn(promql)) {
+        if (!known.has(name)) known.set(name, (await query(url, `count({__name__="${name}"})`)).length > 0);
+        if (!known.get(name)) empty.push(`${source}: no series named ${name} in ${promql}`);
+      }
     } catch (error) {
       empty.push(`${source}: ${(error as Error).message}`);
     }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, startPrometheus, waitFor } from '../../test-support/demo-and-prometheus.js';
-import { dashboardQueries, emptyQueries, loadYaml, REPO_ROOT, substituteGrafanaVariables, type PanelQuery } from './checks.js';
+import { dashboardQueries, emptyQueries, loadYaml, metricNamesIn, REPO_ROOT, substituteGrafanaVariables, type PanelQuery } from './checks.js';
 
 const RULE_FILES = ['otelkit-recording.yml', 'otelkit-alerts.yml'].map((file) => join(REPO_ROOT, 'deploy', 'prometheus', 'rules', file));
 
@@ -58,7 +58,31 @@ describe('every dashboard panel and every recording rule has data on the demo', 
     const wrong = { source: real.source, expr: real.expr.replaceAll('http_server_request_duration_seconds_count', 'http_server_request_duration_count') };
     expect(await emptyQueries(prometheus.url, [real])).toEqual([]);
     const reported = await emptyQueries(prometheus.url, [wrong]);
-    expect(reported).toHaveLength(1);
-    expect(reported[0]).toMatch(/no data for .*http_server_request_duration_count/);
+    expect(reported).toEqual([
+      expect.stringMatching(/no data for .*http_server_request_duration_count/),
+      expect.stringMatching(/no series named http_server_request_duration_count/),
+    ]);
+  });
+
+  it('reports a ratio whose numerator names a metric otelkit does not produce, though it returns 0', async () => {
+    const ratio = [...panels, ...rules].find((q) => /cache_requests_total\{[^}]*hit/.test(q.expr))!;
+    const wrong = { source: ratio.source, expr: ratio.expr.replace(/cache_requests_total(\{[^}]*hit)/, 'cache_requests_totl$1') };
+    expect(wrong.expr).not.toBe(ratio.expr);
+    const reported = await emptyQueries(prometheus.url, [wrong]);
+    expect(reported).toEqual([expect.stringMatching(/no series named cache_requests_totl/)]);
+  });
+});
+
+describe('metric names in PromQL', () => {
+  it('finds the metrics an expression reads, not functions, keywords, labels or durations', () => {
+    expect(
+      metricNamesIn(
+        'sum by (job, cache_name) (rate(cache_requests_total{cache_result="hit", job=~"a.+"}[30s])) / on (job) group_left sum(rate(x_total[5m])) > bool 0.5 or vector(0) and up offset 5m',
+      ).sort(),
+    ).toEqual(['cache_requests_total', 'up', 'x_total']);
+    expect(metricNamesIn('histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket[1m])))')).toEqual([
+      'http_server_request_duration_seconds_bucket',
+    ]);
+    expect(metricNamesIn('cache:hit_ratio:rate5m >= 0.9')).toEqual(['cache:hit_ratio:rate5m']);
   });
 });
