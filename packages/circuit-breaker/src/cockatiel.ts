@@ -70,6 +70,47 @@ function isCockatielBreaker(value: unknown): value is CockatielCircuitBreaker {
   );
 }
 
+/** cockatiel's `BrokenCircuitError` / `IsolatedCircuitError`: what an open or isolated breaker throws instead of calling. */
+function isRefusal(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const flags = error as { isBrokenCircuitError?: unknown; isIsolatedCircuitError?: unknown };
+  return flags.isBrokenCircuitError === true || flags.isIsolatedCircuitError === true;
+}
+
+/**
+ * cockatiel emits no event when an open breaker refuses a call, so the bridge puts a pass-through
+ * `execute` on the policy instance (an own property over the prototype's method, deleted again on
+ * unbind) that notes refusals. The caller gets a promise settling exactly as cockatiel's (same value,
+ * same error object; still unhandled if the caller ignores it). A refusal rethrown through cockatiel's
+ * own re-entrant `execute` (half-open) is counted once.
+ */
+function observeRefusals(breaker: CockatielCircuitBreaker, onRefusal: () => void): () => void {
+  const target = breaker as unknown as { execute: (...args: unknown[]) => unknown };
+  const hadOwn = Object.prototype.hasOwnProperty.call(target, 'execute');
+  const previousOwn = hadOwn ? target.execute : undefined;
+  const original = target.execute;
+  const counted = new WeakSet<object>();
+  let active = true;
+  const execute = function otelkitCockatielExecute(this: unknown, ...args: unknown[]): unknown {
+    const result = original.apply(this, args);
+    if (!active || !(result instanceof Promise)) return result;
+    return result.then(undefined, (error: unknown) => {
+      if (isRefusal(error) && !counted.has(error as object)) {
+        counted.add(error as object);
+        onRefusal();
+      }
+      throw error;
+    });
+  };
+  Object.defineProperty(target, 'execute', { value: execute, writable: true, configurable: true, enumerable: false });
+  return () => {
+    active = false;
+    if (target.execute !== execute) return; // replaced by someone else since: leave theirs alone
+    if (hadOwn) target.execute = previousOwn as typeof target.execute;
+    else delete (target as { execute?: unknown }).execute;
+  };
+}
+
 /** cockatiel's `TaskCancelledError` (what its timeout policy throws) carries this flag. */
 function isTaskCancelled(reason: { error: unknown } | { value: unknown }): boolean {
   if (!('error' in reason)) return false;
@@ -81,8 +122,8 @@ function isTaskCancelled(reason: { error: unknown } | { value: unknown }): boole
  * Bridges a cockatiel `CircuitBreakerPolicy` (plus, optionally, the bulkhead, timeout and retry
  * policies used with it): state (with `isolated`), calls by outcome (a call cancelled by a cockatiel
  * timeout counts as `timeout`), call duration, transitions, consecutive failures, last transition time.
- * cockatiel emits no event when an open breaker refuses a call, so `rejected` is reported only when a
- * bulkhead is given (its rejections), and `fallback` is not reported.
+ * Calls an open or isolated breaker refuses count as `rejected` (with a span event), as do a given
+ * bulkhead's rejections; `fallback` is not reported (a cockatiel fallback is a separate policy).
  *
  * @example
  * const breaker = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(5) });
@@ -111,8 +152,7 @@ export function instrumentCockatiel(breaker: CockatielCircuitBreaker, options: C
   if ((options.bulkhead && !bulkhead) || (options.timeout && !timeout) || (options.retry && !retry))
     reportOnce('cockatiel:bad-policy', 'instrumentCockatiel(): a bulkhead, timeout or retry option is not a cockatiel policy; it was ignored.');
 
-  const outcomes: CircuitBreakerOutcome[] = ['success', 'failure', 'timeout'];
-  if (bulkhead) outcomes.push('rejected');
+  const outcomes: CircuitBreakerOutcome[] = ['success', 'failure', 'timeout', 'rejected'];
   const recorder = new BreakerRecorder({
     name,
     initialState: STATES[breaker.state] ?? 'closed',
@@ -151,7 +191,9 @@ export function instrumentCockatiel(breaker: CockatielCircuitBreaker, options: C
       retry.onGiveUp(contain(key, () => addActiveSpanEvent(GIVE_UP_EVENT, nameAttributes))),
     );
   }
+  const restoreExecute = observeRefusals(breaker, contain(key, () => recorder.recordCall('rejected')));
   const handle = breakerHandle(recorder, () => {
+    restoreExecute();
     for (const subscription of subscriptions) subscription.dispose();
     handles.delete(breaker);
   });

@@ -35,6 +35,27 @@ const fail = async (): Promise<string> => {
 };
 
 describe('instrumentCockatiel', () => {
+  it('counts refused calls as rejected with a span event, passes the error through, and restores execute on unbind', async () => {
+    const name = uniqueName('cockatiel-refused');
+    const breaker = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(1) });
+    const handle = instrumentCockatiel(breaker, { name });
+    expect(Object.prototype.hasOwnProperty.call(breaker, 'execute')).toBe(true);
+    await settle(breaker.execute(fail));
+    const tracer = trace.getTracer('test');
+    const refusal = await tracer.startActiveSpan('request', async (span) => {
+      const result = await settle(breaker.execute(ok));
+      span.end();
+      return result;
+    });
+    expect(refusal).toEqual({ error: 'BrokenCircuitError' });
+    const calls = await reader.metric('circuit_breaker.calls');
+    expect(pointValue(calls, { 'circuit_breaker.name': name, 'circuit_breaker.outcome': 'rejected' })).toBe(1);
+    const span = exporter.getFinishedSpans().find((s) => s.name === 'request' && s.events.some((e) => e.attributes?.['circuit_breaker.name'] === name));
+    expect(span?.events.map((e) => e.name)).toContain('circuit_breaker.rejected');
+    handle.unbind();
+    expect(Object.prototype.hasOwnProperty.call(breaker, 'execute')).toBe(false);
+  });
+
   it('does not count errors the policy does not handle (the breaker ignores them too)', async () => {
     class Handled extends Error {}
     const name = uniqueName('cockatiel-unhandled');
@@ -70,8 +91,8 @@ describe('instrumentCockatiel', () => {
     const calls = get('circuit_breaker.calls');
     const outcome = (o: string) => pointValue(calls, { ...byName, 'circuit_breaker.outcome': o });
     expect([outcome('success'), outcome('failure'), outcome('timeout')]).toEqual([2, 2, 0]);
-    // cockatiel has no event for refused calls or fallbacks: those series are left out, not faked.
-    expect(outcome('rejected')).toBeUndefined();
+    // The refused call while open counts as rejected; cockatiel breakers have no fallback: left out, not faked.
+    expect(outcome('rejected')).toBe(1);
     expect(outcome('fallback')).toBeUndefined();
     const transition = (from: string, to: string) =>
       pointValue(get('circuit_breaker.transitions'), { ...byName, 'circuit_breaker.transition.from': from, 'circuit_breaker.transition.to': to });
