@@ -109,7 +109,7 @@ export class BreakerRecorder {
       this.instruments.duration.record(durationSeconds, this.outcomeAttributes[outcome]);
   }
 
-  /** Moves to `next`: counts the transition, stamps its time, adds a span event and a `diag.info` line. */
+  /** Moves to `next`: counts the transition, stamps its time, adds a span event and a diagnostic line (warn when it opens). */
   recordState(next: CircuitBreakerState): void {
     if (this.closed || next === this.state) return;
     const from = this.state;
@@ -130,7 +130,15 @@ export class BreakerRecorder {
     }
     transition.count++;
     addActiveSpanEvent(STATE_CHANGE_EVENT, transition.attributes);
-    diag.info(`otelkit: circuit breaker "${this.name}" ${from} -> ${next}`);
+    // A breaker opening is an operational event worth a line at the default level (warn), even when no
+    // span is active (opossum's open -> half_open happens on a timer); other changes are info.
+    const line = `otelkit: circuit breaker "${this.name}" ${from} -> ${next}`;
+    try {
+      if (next === 'open' || next === 'isolated') diag.warn(line);
+      else diag.info(line);
+    } catch {
+      // a throwing diag logger must not reach the breaker
+    }
   }
 
   /** The count for `outcome` so far (for tests and readiness details). */
