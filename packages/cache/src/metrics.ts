@@ -61,6 +61,16 @@ const activeNames = new Map<string, number>();
  * @internal
  */
 export function registerCacheMetrics<T extends object>(sources: CacheSources<T>): () => void {
+  try {
+    return registerOrThrow(sources);
+  } catch (error) {
+    // A broken meter (an SDK or a test double that throws) leaves the cache unobserved, never broken.
+    reportOnce(`@otelkit/cache "${sources.name}" register`, `metrics for cache "${sources.name}" could not be registered: ${describeError(error)}`);
+    return () => undefined;
+  }
+}
+
+function registerOrThrow<T extends object>(sources: CacheSources<T>): () => void {
   const { name, counts } = sources;
   const targetRef = sources.target ? new WeakRef(sources.target) : undefined;
   // Closures below must not capture `sources` (it holds the target strongly).
@@ -133,6 +143,7 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
     }
   });
 
+  meter.addBatchObservableCallback(callback, observables);
   const users = activeNames.get(name) ?? 0;
   if (users > 0) {
     reportOnce(
@@ -145,12 +156,15 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
   const release = (): void => {
     if (released) return;
     released = true;
-    meter.removeBatchObservableCallback(callback, observables);
+    try {
+      meter.removeBatchObservableCallback(callback, observables);
+    } catch (error) {
+      reportOnce(`${failureKey} release`, `${failureKey}: removing the callback failed and was ignored: ${describeError(error)}`);
+    }
     const left = (activeNames.get(name) ?? 1) - 1;
     if (left > 0) activeNames.set(name, left);
     else activeNames.delete(name);
   };
-  meter.addBatchObservableCallback(callback, observables);
   return release;
 }
 

@@ -28,3 +28,34 @@ describe('service metrics', () => {
     expect(serviceResourceAttributes({ name: 'a' })).toEqual({ 'service.name': 'a' });
   });
 });
+
+describe('the otelkit meter', () => {
+  it('contains whatever the underlying meter and its instruments throw', async () => {
+    const { metrics } = await import('@opentelemetry/api');
+    const { getOtelkitMeter } = await import('@otelkit/core');
+    const explode = (): never => {
+      throw new Error('meter exploded');
+    };
+    const broken = new Proxy({}, { get: (_t, property) => (String(property).startsWith('create') ? () => ({ record: explode, add: explode }) : explode) });
+    metrics.disable();
+    metrics.setGlobalMeterProvider({ getMeter: () => broken as never });
+    try {
+      const meter = getOtelkitMeter('@otelkit/test');
+      expect(() => meter.createHistogram('h').record(1, { a: 'b' })).not.toThrow();
+      expect(() => meter.createCounter('c').add(1)).not.toThrow();
+      expect(() => meter.addBatchObservableCallback(() => {}, [])).not.toThrow();
+      expect(() => meter.removeBatchObservableCallback(() => {}, [])).not.toThrow();
+    } finally {
+      metrics.disable();
+    }
+  });
+
+  it('records through to the SDK unchanged', async () => {
+    const { provider, reader } = createTestMeterProvider({ global: true });
+    const { getOtelkitMeter } = await import('@otelkit/core');
+    getOtelkitMeter('@otelkit/test').createHistogram('through', { unit: 's' }).record(0.5, { k: 'v' });
+    const metric = await reader.metric('through');
+    expect(metric?.dataPoints[0]?.attributes).toEqual({ k: 'v' });
+    await provider.shutdown();
+  });
+});
