@@ -34,6 +34,17 @@ describe('zero-code bridges under the preload', () => {
     expect(samples.find((s) => s.name === 'db_client_connection_use_time_seconds_count')?.value).toBe(4);
   });
 
+  it('bridge generic-pool, mysql2/promise (named import) and undici pools created by ESM app code', async () => {
+    const samples = await scrapeAfterRequests('pools-app.mjs');
+    const used = (pool: string) =>
+      samples.filter((s) => s.name === 'db_client_connection_count' && s.labels.db_client_connection_pool_name === pool).map((s) => s.labels.db_client_connection_state).sort();
+    expect(used('generic-pool')).toEqual(['idle', 'used']);
+    expect(used('127.0.0.1:3306/test')).toEqual(['idle', 'used']);
+    expect(samples.find((s) => s.name === 'db_client_connection_wait_time_seconds_count' && s.labels.db_client_connection_pool_name === 'generic-pool')?.value).toBe(4);
+    const open = samples.filter((s) => s.name === 'http_client_open_connections' && s.labels.server_address === '127.0.0.1');
+    expect(open.map((s) => s.labels.http_connection_state).sort()).toEqual(['active', 'idle']);
+  });
+
   it('leave a bridge off when OTELKIT_BRIDGES_DISABLED names it', async () => {
     const samples = await scrapeAfterRequests('pg-app.mjs', { OTELKIT_BRIDGES_DISABLED: 'pg' });
     expect(samples.some((s) => s.name.startsWith('db_client_connection'))).toBe(false);
