@@ -48,8 +48,12 @@ export async function startDemo(env: Record<string, string>): Promise<Process & 
   return { ...demo, appPort, metricsPort };
 }
 
-/** Starts a real Prometheus server on loopback scraping `targets` every second. */
-export async function startPrometheus(targets: string[], ruleFiles: string[] = []): Promise<Process & { url: string }> {
+/** Starts a real Prometheus server on loopback scraping `targets` every second, as job `jobName`. */
+export async function startPrometheus(
+  targets: string[],
+  ruleFiles: string[] = [],
+  jobName = 'demo',
+): Promise<Process & { url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'otelkit-prom-'));
   const port = await freePort();
   const config = [
@@ -58,7 +62,7 @@ export async function startPrometheus(targets: string[], ruleFiles: string[] = [
     '  evaluation_interval: 1s',
     ...(ruleFiles.length ? ['rule_files:', ...ruleFiles.map((file) => `  - ${JSON.stringify(file)}`)] : []),
     'scrape_configs:',
-    '  - job_name: demo',
+    `  - job_name: ${JSON.stringify(jobName)}`,
     '    static_configs:',
     `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`,
     '',

@@ -5,6 +5,13 @@ import { dashboardQueries, emptyQueries, loadYaml, metricNamesIn, REPO_ROOT, sub
 
 const RULE_FILES = ['otelkit-recording.yml', 'otelkit-alerts.yml'].map((file) => join(REPO_ROOT, 'deploy', 'prometheus', 'rules', file));
 
+/** The job deploy/prometheus/prometheus.yml scrapes the demo as (the dashboards' trace link relies on it). */
+function demoJobName(): string {
+  const { scrape_configs } = loadYaml('deploy/prometheus/prometheus.yml');
+  const job = scrape_configs.find((c: any) => c.static_configs?.some((s: any) => s.targets?.includes('demo:9464')));
+  return job.job_name;
+}
+
 function recordingRuleQueries(): PanelQuery[] {
   const { groups } = loadYaml('deploy/prometheus/rules/otelkit-recording.yml');
   return groups.flatMap((group: any) =>
@@ -22,8 +29,9 @@ describe('every dashboard panel and every recording rule has data on the demo', 
   let stillEmpty: string[] = [];
 
   beforeAll(async () => {
-    demo = await startDemo({ OTEL_SERVICE_NAME: 'otelkit-demo', DEMO_QUOTE_PERIOD_MS: '1000', DEMO_LOAD: '40' });
-    prometheus = await startPrometheus([`127.0.0.1:${demo.metricsPort}`], RULE_FILES);
+    // As in docker-compose: the job name is the demo's service.name, which the trace links rely on.
+    demo = await startDemo({ OTEL_SERVICE_NAME: demoJobName(), DEMO_QUOTE_PERIOD_MS: '1000', DEMO_LOAD: '40' });
+    prometheus = await startPrometheus([`127.0.0.1:${demo.metricsPort}`], RULE_FILES, demoJobName());
     // Bounded: data for every query within 60 s, else the tests below list what stayed empty.
     await waitFor(
       async () => (stillEmpty = await emptyQueries(prometheus.url, [...panels, ...rules])).length === 0,
@@ -35,6 +43,13 @@ describe('every dashboard panel and every recording rule has data on the demo', 
   afterAll(async () => {
     await prometheus?.stop();
     await demo?.stop();
+  });
+
+  it('scrapes the demo under the job name deploy/prometheus/prometheus.yml uses, equal to its service.name', async () => {
+    expect(demoJobName()).toBe('otelkit-demo');
+    const { query } = await import('../../test-support/demo-and-prometheus.js');
+    const info = await query(prometheus.url, `target_info{job="${demoJobName()}"}`);
+    expect(info.map((r) => r.metric.service_name)).toEqual([demoJobName()]);
   });
 
   it('finds the queries: five dashboards, every panel has one, only known variables', () => {

@@ -44,9 +44,9 @@ export const CACHE_EVICTIONS: MetricDefinition<'observable-counter'> = Object.fr
 });
 
 /** `cache.entries`: entries held now. */
-export const CACHE_ENTRIES: MetricDefinition<'observable-updowncounter'> = Object.freeze({
+export const CACHE_ENTRIES: MetricDefinition<'observable-gauge'> = Object.freeze({
   name: 'cache.entries',
-  kind: 'observable-updowncounter',
+  kind: 'observable-gauge',
   unit: '{entry}',
   description: 'Number of entries currently held by the cache.',
   attributes: [ATTR.CACHE_NAME],
@@ -54,9 +54,9 @@ export const CACHE_ENTRIES: MetricDefinition<'observable-updowncounter'> = Objec
 });
 
 /** `cache.max_entries`: the entry limit, where the cache has one. */
-export const CACHE_MAX_ENTRIES: MetricDefinition<'observable-updowncounter'> = Object.freeze({
+export const CACHE_MAX_ENTRIES: MetricDefinition<'observable-gauge'> = Object.freeze({
   name: 'cache.max_entries',
-  kind: 'observable-updowncounter',
+  kind: 'observable-gauge',
   unit: '{entry}',
   description: 'Maximum number of entries the cache holds before it evicts.',
   attributes: [ATTR.CACHE_NAME],
@@ -67,9 +67,9 @@ export const CACHE_MAX_ENTRIES: MetricDefinition<'observable-updowncounter'> = O
  * `cache.size`: the calculated size of the entries, where the library computes one (lru-cache
  * `calculatedSize`, node-cache `ksize + vsize`). Bytes as far as the library's calculation is bytes.
  */
-export const CACHE_SIZE: MetricDefinition<'observable-updowncounter'> = Object.freeze({
+export const CACHE_SIZE: MetricDefinition<'observable-gauge'> = Object.freeze({
   name: 'cache.size',
-  kind: 'observable-updowncounter',
+  kind: 'observable-gauge',
   unit: 'By',
   description: 'Calculated size of the cache entries, as the cache library computes it.',
   attributes: [ATTR.CACHE_NAME],
@@ -77,9 +77,9 @@ export const CACHE_SIZE: MetricDefinition<'observable-updowncounter'> = Object.f
 });
 
 /** `cache.max_size`: the size limit (lru-cache `maxSize`), where the cache has one. */
-export const CACHE_MAX_SIZE: MetricDefinition<'observable-updowncounter'> = Object.freeze({
+export const CACHE_MAX_SIZE: MetricDefinition<'observable-gauge'> = Object.freeze({
   name: 'cache.max_size',
-  kind: 'observable-updowncounter',
+  kind: 'observable-gauge',
   unit: 'By',
   description: 'Maximum calculated size of the cache entries before the cache evicts.',
   attributes: [ATTR.CACHE_NAME],
