@@ -29,6 +29,7 @@ function percent(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : 'n/a';
 }
 
+/** One line from a Prometheus exposition: requests, 5xx ratio, cache hit ratio, pool use, breaker state. */
 export function summarize(text: string): string {
   const requests = total(text, 'http_server_request_duration_seconds_count');
   const errors = total(text, 'http_server_request_duration_seconds_count', ['http_response_status_code="5']);
