@@ -154,7 +154,7 @@ export function substituteGrafanaVariables(expr: string): string {
 }
 
 /** The queries that return no series (or fail) on the Prometheus at `url`, with the reason. */
-const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan']);
+const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'atan2', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan']);
 
 /**
  * The metric names a PromQL expression reads: identifiers outside label matchers, grouping clauses
@@ -163,9 +163,11 @@ const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', '
 export function metricNamesIn(promql: string): string[] {
   const bare = promql
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/'(?:[^'\\]|\\.)*'/g, "''")
+    .replace(/`[^`]*`/g, '``')
     .replace(/\{[^}]*\}/g, '{}')
     .replace(/\[[^\]]*\]/g, '[]')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/gi, ' ');
   const names = new Set<string>();
   for (const match of bare.matchAll(/(?<![\w:.])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:])(?!\s*\()/g)) {
     const name = match[1]!;

@@ -99,5 +99,7 @@ describe('metric names in PromQL', () => {
       'http_server_request_duration_seconds_bucket',
     ]);
     expect(metricNamesIn('cache:hit_ratio:rate5m >= 0.9')).toEqual(['cache:hit_ratio:rate5m']);
+    expect(metricNamesIn("label_replace(up, 'dst', '$1', 'src', '(.*)')")).toEqual(['up']);
+    expect(metricNamesIn('SUM BY (le) (rate(x_bucket[1m])) atan2 y')).toEqual(['x_bucket', 'y']);
   });
 });

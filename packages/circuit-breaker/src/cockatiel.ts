@@ -52,6 +52,7 @@ export const GIVE_UP_EVENT = 'circuit_breaker.retry_give_up';
 export const TIMEOUT_EVENT = 'circuit_breaker.timeout';
 
 const STATES: readonly CircuitBreakerState[] = ['closed', 'open', 'half_open', 'isolated'];
+const CLOSED = 0;
 const handles = new WeakMap<object, BreakerHandle>();
 
 function isEvent(value: unknown): boolean {
@@ -92,8 +93,11 @@ function observeRefusals(breaker: CockatielCircuitBreaker, onRefusal: () => void
   const counted = new WeakSet<object>();
   let active = true;
   const execute = function otelkitCockatielExecute(this: unknown, ...args: unknown[]): unknown {
+    // A closed breaker cannot refuse: a BrokenCircuitError out of it comes from another (inner)
+    // breaker inside the call, and is not this breaker's rejection. Closed calls also pay nothing here.
+    const refusable = breaker.state !== CLOSED;
     const result = original.apply(this, args);
-    if (!active || !(result instanceof Promise)) return result;
+    if (!active || !refusable || !(result instanceof Promise)) return result;
     return result.then(undefined, (error: unknown) => {
       if (isRefusal(error) && !counted.has(error as object)) {
         counted.add(error as object);

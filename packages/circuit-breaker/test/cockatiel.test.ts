@@ -56,6 +56,23 @@ describe('instrumentCockatiel', () => {
     expect(Object.prototype.hasOwnProperty.call(breaker, 'execute')).toBe(false);
   });
 
+  it("does not take an inner breaker's refusal for its own", async () => {
+    const innerName = uniqueName('cockatiel-inner');
+    const outerName = uniqueName('cockatiel-outer');
+    const inner = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(1) });
+    const outer = circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(100) });
+    const innerHandle = instrumentCockatiel(inner, { name: innerName });
+    const outerHandle = instrumentCockatiel(outer, { name: outerName });
+    await settle(inner.execute(fail)); // inner opens
+    for (let i = 0; i < 3; i++) expect(await settle(outer.execute(() => inner.execute(ok)))).toEqual({ error: 'BrokenCircuitError' });
+    const calls = await reader.metric('circuit_breaker.calls');
+    expect(pointValue(calls, { 'circuit_breaker.name': innerName, 'circuit_breaker.outcome': 'rejected' })).toBe(3);
+    expect(pointValue(calls, { 'circuit_breaker.name': outerName, 'circuit_breaker.outcome': 'rejected' })).toBe(0);
+    expect(pointValue(calls, { 'circuit_breaker.name': outerName, 'circuit_breaker.outcome': 'failure' })).toBe(3);
+    innerHandle.unbind();
+    outerHandle.unbind();
+  });
+
   it('does not count errors the policy does not handle (the breaker ignores them too)', async () => {
     class Handled extends Error {}
     const name = uniqueName('cockatiel-unhandled');

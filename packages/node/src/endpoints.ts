@@ -85,6 +85,8 @@ export class EndpointServer {
       send(response, 404, 'text/plain', 'not found\n');
     });
     this.server = server;
+    // Scrapers keep connections alive: never let one of them keep the app alive (e.g. while it drains).
+    server.on('connection', (socket) => socket.unref());
     return new Promise((resolve) => {
       server.once('error', (error) => {
         reportOnce('endpoints.listen', `the metrics/health server could not listen on ${host}:${port}: ${describeError(error)}`);

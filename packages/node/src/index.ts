@@ -27,6 +27,7 @@ export {
 export { BUILTIN_MODULE_BRIDGES } from './bridges.js';
 export type { CheckReport, HealthReport, ReadinessCheckOptions } from './health.js';
 export { FilteringMetricExporter } from './metrics.js';
+export { entryPackage } from './service-identity.js';
 export { HEALTH_PATHS, METRICS_PATH, type NodeRequestHandler } from './endpoints.js';
 export { normalizeMethod, setHttpRoute } from './http-server.js';
 export { prometheusName, serializePrometheus, unitSuffix, type PrometheusSerializerOptions } from './prometheus-serializer.js';

@@ -4,10 +4,13 @@ import { dirname, join, parse } from 'node:path';
 /**
  * The `name` and `version` of the package.json nearest to the app's entry script (`process.argv[1]`),
  * walking up from its folder; what `service.name` and `service.version` default to. Undefined when
- * there is no entry script (a REPL, `-e`) or no package.json on the way up.
+ * there is no entry script (a REPL, `-e`), when it is a launcher inside node_modules, or when no
+ * package.json is on the way up.
  */
 export function entryPackage(entryScript: string | undefined = process.argv[1]): { name?: string; version?: string } | undefined {
-  if (!entryScript) return undefined;
+  // A launcher's script (pm2, ts-node-dev, a test runner) lives in node_modules: its package is not the
+  // service, so say nothing rather than name the service after the launcher.
+  if (!entryScript || /[\\/]node_modules[\\/]/.test(entryScript)) return undefined;
   let folder = dirname(entryScript);
   const { root } = parse(folder);
   for (;;) {

@@ -22,7 +22,9 @@ export function flushOnSignals(flush: () => Promise<void>, stop: () => Promise<v
   };
   for (const signal of SIGNALS) {
     const listener = (): void => {
-      remove();
+      // Only this signal's listener goes: a later SIGINT after an app-handled SIGTERM still flushes.
+      process.removeListener(signal, listener);
+      listeners.delete(signal);
       const appHandlesSignal = process.listenerCount(signal) > 0;
       withTimeout(appHandlesSignal ? flush() : stop(), timeoutMs)
         .catch((error: unknown) => reportOnce('shutdown.flush', `flush on ${signal} failed: ${describeError(error)}`))

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually, freePort, request, startApp, startOtlpReceiver, type RunningApp } from './support.js';
 
@@ -64,10 +65,27 @@ describe('OTLP/HTTP traces', () => {
     // Draining: the app still serves, its requests are still traced, /metrics still answers.
     expect((await request(`http://127.0.0.1:${app.port}/during`)).status).toBe(200);
     expect((await request(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
+    await request(`http://127.0.0.1:${app.port}/finish`);
     const { code } = await app.exited;
     expect(code).toBe(0);
     const paths = receiver.spans.filter((span) => span.kind === SERVER).map((span) => span.attributes['url.path']).sort();
-    expect(paths).toEqual(['/before', '/during']);
+    expect(paths).toEqual(['/before', '/during', '/finish']);
+  });
+
+  it('never keeps an app alive through scrapers\' keep-alive connections after the app closes its server', async () => {
+    const metricsPort = await freePort();
+    app = await startApp('closing-app.mjs', { OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort) });
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) =>
+      http.get({ host: '127.0.0.1', port: metricsPort, path: '/metrics', agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
+    );
+    const signalled = Date.now();
+    app.child.kill('SIGTERM');
+    const { code } = await app.exited;
+    agent.destroy();
+    expect(code).toBe(0);
+    // Without unref'd scraper sockets the process would wait out the server's 5 s keep-alive timeout.
+    expect(Date.now() - signalled).toBeLessThan(4000);
   });
 
   it('never records Authorization or Cookie, even when asked to', async () => {

@@ -51,7 +51,7 @@ function isGenericPool(value: unknown): value is GenericPoolShape {
  */
 export function instrumentGenericPool<T>(pool: GenericPool<T>, options: GenericPoolBridgeOptions = {}): PoolHandle {
   if (!isGenericPool(pool)) return rejectArgument('generic-pool', 'expected a generic-pool 3 Pool (from createPool)');
-  return bindOnce(pool, () => bindGenericPool(pool, options), options.poolName);
+  return bindOnce(pool, () => bindGenericPool(pool, options), options.poolName, ['clear']);
 }
 
 function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptions): PoolHandle {

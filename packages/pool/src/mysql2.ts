@@ -69,7 +69,7 @@ function corePoolOf(pool: unknown): Mysql2CorePoolShape | undefined {
 export function instrumentMysql2(pool: Mysql2Pool | Mysql2PromisePool, options: Mysql2PoolBridgeOptions = {}): PoolHandle {
   const core = corePoolOf(pool);
   if (!core) return rejectArgument('mysql2', 'expected a mysql2 pool (callback or promise) from mysql2 3.x');
-  return bindOnce(core, () => bindMysql2(core, options), options.poolName);
+  return bindOnce(core, () => bindMysql2(core, options), options.poolName, ['end']);
 }
 
 function bindMysql2(pool: Mysql2CorePoolShape, options: Mysql2PoolBridgeOptions): PoolHandle {

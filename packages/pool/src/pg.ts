@@ -68,7 +68,7 @@ function isPgTimeout(error: unknown): boolean {
  */
 export function instrumentPg(pool: PgPool, options: PgPoolBridgeOptions = {}): PoolHandle {
   if (!isPgPool(pool)) return rejectArgument('pg', 'expected a pg.Pool (pg 8 / pg-pool 3)');
-  return bindOnce(pool, () => bindPg(pool, options), options.poolName);
+  return bindOnce(pool, () => bindPg(pool, options), options.poolName, ['end']);
 }
 
 function bindPg(pool: PgPoolShape, options: PgPoolBridgeOptions): PoolHandle {

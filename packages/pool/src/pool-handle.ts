@@ -1,3 +1,4 @@
+import { wrapMethod } from './method-wrap.js';
 import { releasePoolName } from './pool-name.js';
 import { createHandle, noopHandle, reportOnce } from '@otelkit/core';
 import type { PoolHandle, PoolSnapshot } from './types.js';
@@ -54,7 +55,7 @@ export function bindAutomatically<T>(bind: () => T): T {
  * (so binding twice is harmless and never double-counts). One exception: a pool bound by the
  * zero-code preload is re-bound when the app binds it with an explicit, different `poolName`.
  */
-export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: string): PoolHandle {
+export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: string, endMethods: readonly string[] = []): PoolHandle {
   const existing = handles.get(pool);
   if (existing?.bound) {
     const rename =
@@ -62,12 +63,52 @@ export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: st
     if (!rename) return existing;
     existing.unbind();
   }
-  const handle = bind();
+  const handle = unbindOnEnd(pool, bind(), endMethods);
   if (handle.bound) {
     handles.set(pool, handle);
     if (automaticDepth > 0) automatic.add(handle);
   }
   return handle;
+}
+
+/**
+ * Unbinds `handle` when the app ends the pool (`end()`, `destroy()`, `clear()`… as the library names
+ * it): an ended pool reports nothing more and frees its name, so pools created and ended on the fly
+ * (never unbound by the preload) neither pile up series nor hold their pools in memory. The wrappers are
+ * pass-throughs on the instance and go away on unbind.
+ */
+function unbindOnEnd(pool: object, handle: PoolHandle, endMethods: readonly string[]): PoolHandle {
+  if (!handle.bound || endMethods.length === 0) return handle;
+  const restores: Array<() => void> = [];
+  const unbind = (): void => {
+    for (const restore of restores.splice(0)) restore();
+    handle.unbind();
+  };
+  for (const key of endMethods) {
+    if (typeof (pool as Record<string, unknown>)[key] !== 'function') continue;
+    try {
+      restores.push(
+        wrapMethod<(...args: unknown[]) => unknown>(pool, key, (original, isActive) =>
+          function otelkitPoolEnd(this: unknown, ...args: unknown[]): unknown {
+            const result = original.apply(this, args);
+            if (isActive()) unbind();
+            return result;
+          },
+        ),
+      );
+    } catch {
+      // A frozen pool: it stays bound until unbind(), as without this.
+    }
+  }
+  return {
+    get bound() {
+      return handle.bound;
+    },
+    unbind,
+    [Symbol.dispose]: unbind,
+    poolName: handle.poolName,
+    snapshot: () => handle.snapshot(),
+  };
 }
 
 /** Reports a bad argument once per bridge and returns a no-op handle. */

@@ -46,7 +46,7 @@ function isTarnPool(value: unknown): value is TarnPoolShape {
  */
 export function instrumentTarn<T>(pool: TarnPool<T>, options: TarnPoolBridgeOptions = {}): PoolHandle {
   if (!isTarnPool(pool)) return rejectArgument('tarn', 'expected a tarn 3 Pool');
-  return bindOnce(pool, () => bindTarn(pool, options, () => undefined), options.poolName);
+  return bindOnce(pool, () => bindTarn(pool, options, () => undefined), options.poolName, ['destroy']);
 }
 
 /**
@@ -70,7 +70,7 @@ export function instrumentKnex(knex: Knex, options: TarnPoolBridgeOptions = {}):
     isObject(connection) ? databasePoolName(connection.host ?? 'localhost', connection.port, connection.database) : undefined;
   // A knex pool bound by the zero-code preload is named `tarn`: binding it here renames it after the connection.
   const name = options.poolName ?? derivedName();
-  return bindOnce(pool, () => bindTarn(pool, options, derivedName), name);
+  return bindOnce(pool, () => bindTarn(pool, options, derivedName), name, ['destroy']);
 }
 
 function bindTarn(pool: TarnPoolShape, options: TarnPoolBridgeOptions, derivedName: () => string | undefined): PoolHandle {

@@ -1,3 +1,4 @@
+import { claimPoolName } from './pool-name.js';
 import type { Agent as UndiciAgent, Pool as UndiciPool } from 'undici';
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import {
@@ -130,6 +131,8 @@ export function instrumentUndici(dispatcher: UndiciPool | UndiciAgent, options: 
         const limit = symbolValue(dispatcher, 'connections');
         return [{ origin, stats: dispatcher.stats as OriginStats, limit: typeof limit === 'number' ? limit : undefined }];
       }),
+      undefined,
+      ['close', 'destroy'],
     );
   }
   if (isObject(stats)) {
@@ -143,6 +146,8 @@ export function instrumentUndici(dispatcher: UndiciPool | UndiciAgent, options: 
         }
         return readings;
       }),
+      undefined,
+      ['close', 'destroy'],
     );
   }
   return rejectArgument('undici', 'expected an undici Pool or Agent with `stats` (undici >= 6.15 / 7)');
@@ -208,5 +213,6 @@ function bindUndici(poolName: string, read: () => OriginReading[]): PoolHandle {
       ...(utilization === undefined ? {} : { utilization }),
     };
   };
-  return createPoolHandle(poolName, () => meter.removeBatchObservableCallback(callback, observables), snapshot);
+  // Claimed like a database pool's name, so releasing it on unbind never frees another pool's claim.
+  return createPoolHandle(claimPoolName(poolName, true), () => meter.removeBatchObservableCallback(callback, observables), snapshot);
 }

@@ -54,6 +54,24 @@ describe('poolModuleBridges', () => {
     instrumentPg(pool as never).unbind();
   });
 
+  it('pg: a pool the app ends is unbound, so pools made and ended on the fly reuse one name', async () => {
+    const pg = require('pg') as Exports & { Pool: new (options: object) => { query(sql: string): Promise<unknown>; end(): Promise<void> } };
+    const Original = pg.Pool;
+    bridge('pg').patch(pg, '8.23.1');
+    const names: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const pool = new pg.Pool({ ...connection, max: 1 });
+      await pool.query('select 1');
+      names.push(instrumentPg(pool as never).poolName);
+      await pool.end();
+      // Ended: unbound, and the pass-through `end` is gone from the instance.
+      expect(Object.prototype.hasOwnProperty.call(pool, 'end')).toBe(false);
+    }
+    expect(names).toEqual(['127.0.0.1:5432/test', '127.0.0.1:5432/test', '127.0.0.1:5432/test']);
+    bridge('pg').unpatch?.(pg);
+    expect(pg.Pool).toBe(Original);
+  });
+
   it('mysql2 and mysql2/promise: createPool returns bridged pools', async () => {
     const mysql = require('mysql2') as Exports & { createPool(options: object): { end(cb: () => void): void } };
     const mysqlPromise = require('mysql2/promise') as Exports & {
