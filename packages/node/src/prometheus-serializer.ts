@@ -95,15 +95,36 @@ function labelValue(value: AttributeValue | undefined): string {
   return String(value);
 }
 
+const NO_RESERVED: ReadonlySet<string> = new Set();
+const HISTOGRAM_RESERVED: ReadonlySet<string> = new Set(['le', 'otel_scope_name', 'otel_scope_version']);
+const SCOPED_RESERVED: ReadonlySet<string> = new Set(['otel_scope_name', 'otel_scope_version']);
+
+function hasDuplicate(names: string[]): boolean {
+  for (let i = 1; i < names.length; i++) {
+    for (let j = 0; j < i; j++) if (names[i] === names[j]) return true;
+  }
+  return false;
+}
+
 /**
  * `a="1",b="2"` for a set of attributes (no braces), keys sanitized, values escaped. Keys that
  * sanitize to the same label name (`a.b` and `a_b`) share one label, their values joined by `;` in
- * key order, as the specification says (a duplicate label would make the whole scrape invalid).
+ * key order, as the specification says (a duplicate label would make the whole scrape invalid). An
+ * attribute whose label name otelkit writes itself (`le` on a histogram, the scope labels) is left out,
+ * with one diagnostic, for the same reason.
  */
-function labelPairs(attributes: Attributes): string {
-  const keys = Object.keys(attributes);
-  const names = keys.map(sanitizeLabelName);
-  if (new Set(names).size !== names.length) return mergedLabelPairs(attributes, keys, names);
+function labelPairs(attributes: Attributes, reserved: ReadonlySet<string> = NO_RESERVED): string {
+  let keys = Object.keys(attributes);
+  let names = keys.map(sanitizeLabelName);
+  if (reserved.size > 0 && names.some((name) => reserved.has(name))) {
+    const kept = keys.map((_, i) => !reserved.has(names[i]!));
+    for (let i = 0; i < keys.length; i++) {
+      if (!kept[i]) reportOnce(`prometheus.reserved-label.${names[i]}`, `attribute "${keys[i]}" would collide with otelkit's own "${names[i]}" label and is left out of /metrics`);
+    }
+    keys = keys.filter((_, i) => kept[i]);
+    names = names.filter((_, i) => kept[i]);
+  }
+  if (hasDuplicate(names)) return mergedLabelPairs(attributes, keys, names);
   let out = '';
   for (let i = 0; i < keys.length; i++) {
     const value = attributes[keys[i]!];
@@ -148,6 +169,8 @@ type Family = { type: 'counter' | 'gauge' | 'histogram'; help: string; lines: st
 /** Serializes collected metrics as Prometheus text. */
 export function serializePrometheus(resourceMetrics: ResourceMetrics, options: PrometheusSerializerOptions = {}): string {
   const families = new Map<string, Family>();
+  const reserved = options.withoutScopeInfo ? NO_RESERVED : SCOPED_RESERVED;
+  const histogramReserved: ReadonlySet<string> = options.withoutScopeInfo ? new Set(['le']) : HISTOGRAM_RESERVED;
   const rejected = new Set<string>();
   for (const scopeMetrics of resourceMetrics.scopeMetrics) {
     const scopeLabels = options.withoutScopeInfo
@@ -171,10 +194,10 @@ export function serializePrometheus(resourceMetrics: ResourceMetrics, options: P
         continue;
       }
       if (type === 'histogram') {
-        writeHistogram(family.lines, name, metric.dataPoints as DataPoint<Histogram>[], scopeLabels);
+        writeHistogram(family.lines, name, metric.dataPoints as DataPoint<Histogram>[], scopeLabels, histogramReserved);
       } else {
         for (const point of metric.dataPoints as DataPoint<number>[]) {
-          family.lines.push(`${name}${braces(labelPairs(point.attributes), scopeLabels)} ${formatValue(point.value)}`);
+          family.lines.push(`${name}${braces(labelPairs(point.attributes, reserved), scopeLabels)} ${formatValue(point.value)}`);
         }
       }
     }
@@ -197,9 +220,9 @@ export function serializePrometheus(resourceMetrics: ResourceMetrics, options: P
   return out;
 }
 
-function writeHistogram(lines: string[], name: string, points: DataPoint<Histogram>[], scopeLabels: string): void {
+function writeHistogram(lines: string[], name: string, points: DataPoint<Histogram>[], scopeLabels: string, reserved: ReadonlySet<string>): void {
   for (const point of points) {
-    const labels = labelPairs(point.attributes);
+    const labels = labelPairs(point.attributes, reserved);
     const { boundaries, counts } = point.value.buckets;
     let cumulative = 0;
     for (let i = 0; i < boundaries.length; i++) {

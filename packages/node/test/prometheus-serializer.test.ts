@@ -114,3 +114,17 @@ describe('label name collisions', () => {
     expect(status).toBe(0);
   });
 });
+
+describe('attributes that would collide with our own labels', () => {
+  it('leaves them out, so a stray `le` or scope-named attribute cannot invalidate the scrape', async () => {
+    const text = await exposition((provider) => {
+      provider.getMeter('m').createHistogram('odd.duration', { unit: 's', description: 'x' }).record(0.2, { le: 'oops', route: '/a' });
+      provider.getMeter('m').createCounter('odd.count', { description: 'y' }).add(1, { 'otel.scope.name': 'fake', route: '/b' });
+    });
+    expect(text).not.toContain('oops');
+    expect(text).not.toContain('fake');
+    expect(text).toContain('odd_duration_seconds_count{route="/a",otel_scope_name="m"');
+    expect(text).toContain('odd_count_total{route="/b",otel_scope_name="m"');
+    expect(promtoolCheckMetrics(text).status).toBe(0);
+  });
+});

@@ -1,6 +1,6 @@
 import { wrapMethod } from './method-wrap.js';
-import { releasePoolName } from './pool-name.js';
-import { createHandle, noopHandle, reportOnce } from '@otelkit/core';
+import { releasePoolName, withNameClaims } from './pool-name.js';
+import { createHandle, describeError, noopHandle, reportOnce } from '@otelkit/core';
 import type { PoolHandle, PoolSnapshot } from './types.js';
 
 const EMPTY: PoolSnapshot = Object.freeze({});
@@ -63,7 +63,14 @@ export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: st
     if (!rename) return existing;
     existing.unbind();
   }
-  const handle = unbindOnEnd(pool, bind(), endMethods);
+  let handle: PoolHandle;
+  try {
+    handle = unbindOnEnd(pool, withNameClaims(bind), endMethods);
+  } catch (error) {
+    // e.g. a frozen pool whose methods cannot be shadowed: nothing is bound, nothing thrown at the app.
+    reportOnce('pool.bind-failed', `binding a pool failed and it is not observed: ${describeError(error)}`);
+    return noopPoolHandle();
+  }
   if (handle.bound) {
     handles.set(pool, handle);
     if (automaticDepth > 0) automatic.add(handle);

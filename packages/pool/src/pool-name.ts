@@ -31,7 +31,29 @@ export function claimPoolName(wanted: string, collisionIsExpected = false): stri
     reportOnce(`pool.name-collision.${wanted}`, `two bound pools are named "${wanted}"; the second reports as "${name}" (pass poolName to choose)`);
   }
   inUse.add(name);
+  claimsInProgress?.push(name);
   return name;
+}
+
+let claimsInProgress: string[] | undefined;
+
+/**
+ * Runs a bind, and if it throws, releases every name it claimed before rethrowing, so a failed bind
+ * leaves no name taken.
+ */
+export function withNameClaims<T>(bind: () => T): T {
+  const outer = claimsInProgress;
+  const mine: string[] = [];
+  claimsInProgress = mine;
+  try {
+    return bind();
+  } catch (error) {
+    for (const name of mine) inUse.delete(name);
+    throw error;
+  } finally {
+    claimsInProgress = outer;
+    outer?.push(...mine);
+  }
 }
 
 /** Frees a name taken with {@link claimPoolName}. */

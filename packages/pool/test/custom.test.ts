@@ -108,3 +108,20 @@ describe('instrumentPool (custom pools)', () => {
     expect(poolReadinessCheck(handle)()).toMatchObject({ ready: true, detail: 'pool not bound' });
   });
 });
+
+describe('a pool that cannot be bound', () => {
+  it('gets a no-op handle, no exception, and leaves its name free', async () => {
+    const genericPool = (await import('generic-pool')).default;
+    const { instrumentGenericPool } = await import('../src/index.js');
+    const frozen = Object.freeze(genericPool.createPool({ create: async () => ({}), destroy: async () => {} }, { max: 1 }));
+    let handle: { bound: boolean; poolName: string } | undefined;
+    expect(() => (handle = instrumentGenericPool(frozen, { poolName: 'frozen-pool' }))).not.toThrow();
+    expect(handle?.bound).toBe(false);
+    const other = genericPool.createPool({ create: async () => ({}), destroy: async () => {} }, { max: 1 });
+    const otherHandle = instrumentGenericPool(other, { poolName: 'frozen-pool' });
+    expect(otherHandle.poolName).toBe('frozen-pool');
+    otherHandle.unbind();
+    await other.drain();
+    await other.clear();
+  });
+});
