@@ -14,6 +14,9 @@ import { describeError, reportOnce } from './diagnostics.js';
 /** Version of the otelkit packages, reported as the instrumentation scope version. */
 export const OTELKIT_VERSION = '0.1.0';
 
+const noopMeter = createNoopMeter();
+const guardedMeters = new WeakMap<Meter, Meter>();
+
 /**
  * The meter otelkit code records through, taken from the global `MeterProvider` at call time,
  * so it works under any OpenTelemetry SDK setup (and is a no-op without one).
@@ -27,14 +30,21 @@ export const OTELKIT_VERSION = '0.1.0';
  */
 export function getOtelkitMeter(scope = '@otelkit/core'): Meter {
   try {
-    return guardMeter(metrics.getMeter(scope, OTELKIT_VERSION), scope);
+    const meter = metrics.getMeter(scope, OTELKIT_VERSION);
+    // One guard per underlying meter, so callers that cache per meter (instruments shared by every
+    // bound breaker) see the same object each time, as they would without the guard.
+    let guarded = guardedMeters.get(meter);
+    if (guarded === undefined) {
+      guarded = guardMeter(meter, scope);
+      guardedMeters.set(meter, guarded);
+    }
+    return guarded;
   } catch (error) {
     reportOnce(`meter.${scope}`, `no meter for ${scope}; its metrics are off: ${describeError(error)}`);
     return createNoopMeter();
   }
 }
 
-const noopMeter = createNoopMeter();
 
 function guardMeter(meter: Meter, scope: string): Meter {
   const failed = (what: string, error: unknown): void => {

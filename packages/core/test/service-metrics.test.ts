@@ -50,6 +50,14 @@ describe('the otelkit meter', () => {
     }
   });
 
+  it('is one object per underlying meter, so per-meter caches of instruments keep working', async () => {
+    const { provider } = createTestMeterProvider({ global: true });
+    const { getOtelkitMeter } = await import('@otelkit/core');
+    expect(getOtelkitMeter('@otelkit/same')).toBe(getOtelkitMeter('@otelkit/same'));
+    expect(getOtelkitMeter('@otelkit/same')).not.toBe(getOtelkitMeter('@otelkit/other'));
+    await provider.shutdown();
+  });
+
   it('records through to the SDK unchanged', async () => {
     const { provider, reader } = createTestMeterProvider({ global: true });
     const { getOtelkitMeter } = await import('@otelkit/core');
