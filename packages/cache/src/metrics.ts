@@ -61,16 +61,6 @@ const activeNames = new Map<string, number>();
  * @internal
  */
 export function registerCacheMetrics<T extends object>(sources: CacheSources<T>): () => void {
-  try {
-    return registerOrThrow(sources);
-  } catch (error) {
-    // A broken meter (an SDK or a test double that throws) leaves the cache unobserved, never broken.
-    reportOnce(`@otelkit/cache "${sources.name}" register`, `metrics for cache "${sources.name}" could not be registered: ${describeError(error)}`);
-    return () => undefined;
-  }
-}
-
-function registerOrThrow<T extends object>(sources: CacheSources<T>): () => void {
   const { name, counts } = sources;
   const targetRef = sources.target ? new WeakRef(sources.target) : undefined;
   // Closures below must not capture `sources` (it holds the target strongly).
@@ -156,11 +146,8 @@ function registerOrThrow<T extends object>(sources: CacheSources<T>): () => void
   const release = (): void => {
     if (released) return;
     released = true;
-    try {
-      meter.removeBatchObservableCallback(callback, observables);
-    } catch (error) {
-      reportOnce(`${failureKey} release`, `${failureKey}: removing the callback failed and was ignored: ${describeError(error)}`);
-    }
+    // The otelkit meter is guarded: nothing the SDK throws here reaches the caller.
+    meter.removeBatchObservableCallback(callback, observables);
     const left = (activeNames.get(name) ?? 1) - 1;
     if (left > 0) activeNames.set(name, left);
     else activeNames.delete(name);
