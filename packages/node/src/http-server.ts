@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import { context, trace, type Span, type ObservableResult } from '@opentelemetry/api';
+import { context, trace, type Attributes, type Span, type ObservableResult } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import { contain, createInstrument, getOtelkitMeter, HTTP_SERVER_ACTIVE_REQUESTS, reportOnce } from '@otelkit/core';
@@ -9,12 +9,12 @@ import { isOtelkitPath } from './endpoints.js';
 import { redactQuery, redactUrl } from './redact.js';
 
 /** Methods the semantic conventions know; anything else is reported as `_OTHER`. */
-const KNOWN_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE'];
+const KNOWN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE']);
 const OTHER = '_OTHER';
 
 /** The `http.request.method` value of a request method: known methods as they are, else `_OTHER`. */
 export function normalizeMethod(method: string | undefined): string {
-  return method !== undefined && KNOWN_METHODS.includes(method) ? method : OTHER;
+  return method !== undefined && KNOWN_METHODS.has(method) ? method : OTHER;
 }
 
 /**
@@ -33,10 +33,11 @@ export function setHttpRoute(route: string): void {
  * collection time: the request path pays two integer updates, no attribute hashing.
  */
 export class ActiveRequests {
-  private readonly counts = new Map<string, { method: string; scheme: string; value: number }>();
+  // By scheme, then method: no key string is built per request, and each entry's attributes are built once.
+  private readonly counts = { http: new Map<string, ActiveEntry>(), https: new Map<string, ActiveEntry>() };
   private readonly observe = contain('http.server.active_requests', (result: ObservableResult) => {
-    for (const entry of this.counts.values()) {
-      result.observe(entry.value, { 'http.request.method': entry.method, 'url.scheme': entry.scheme });
+    for (const byMethod of [this.counts.http, this.counts.https]) {
+      for (const entry of byMethod.values()) result.observe(entry.value, entry.attributes);
     }
   });
 
@@ -48,11 +49,11 @@ export class ActiveRequests {
   track(request: IncomingMessage, response: ServerResponse): void {
     const method = normalizeMethod(request.method);
     const scheme = (request.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http';
-    const key = `${method} ${scheme}`;
-    let entry = this.counts.get(key);
+    const byMethod = this.counts[scheme];
+    let entry = byMethod.get(method);
     if (entry === undefined) {
-      entry = { method, scheme, value: 0 };
-      this.counts.set(key, entry);
+      entry = { value: 0, attributes: Object.freeze({ 'http.request.method': method, 'url.scheme': scheme }) };
+      byMethod.set(method, entry);
     }
     const counted = entry;
     counted.value++;
@@ -61,6 +62,8 @@ export class ActiveRequests {
     });
   }
 }
+
+type ActiveEntry = { value: number; readonly attributes: Attributes };
 
 const RESPONSE = Symbol('otelkit.response');
 type RequestWithResponse = IncomingMessage & { [RESPONSE]?: ServerResponse };
