@@ -47,10 +47,11 @@ export function moduleBridgeInstrumentation(bridge: ModuleBridge): Instrumentati
   return new ModuleBridgeInstrumentation();
 }
 
-/** The bridges left on by `OTELKIT_BRIDGES_DISABLED` (a list of names, or `all`) and each bridge's default. */
-export function enabledBridges(bridges: readonly ModuleBridge[], disabled: readonly string[], enabled: readonly string[] = []): ModuleBridge[] {
+/**
+ * The bridges left on: those `OTELKIT_BRIDGES_DISABLED` does not name (`all` names every one), among
+ * those on by default (`enabledByDefault`, true unless a bridge says otherwise).
+ */
+export function enabledBridges(bridges: readonly ModuleBridge[], disabled: readonly string[]): ModuleBridge[] {
   if (disabled.includes('all')) return [];
-  return bridges.filter(
-    (bridge) => !disabled.includes(bridge.name) && (bridge.enabledByDefault !== false || enabled.includes(bridge.name)),
-  );
+  return bridges.filter((bridge) => !disabled.includes(bridge.name) && bridge.enabledByDefault !== false);
 }

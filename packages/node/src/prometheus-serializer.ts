@@ -70,6 +70,19 @@ export function sanitizeLabelName(name: string): string {
   return result;
 }
 
+// Attribute keys are few and repeat on every point of every scrape: sanitize each once.
+const labelNames = new Map<string, string>();
+const MAX_REMEMBERED_LABEL_NAMES = 10_000;
+
+function labelNameOf(key: string): string {
+  let name = labelNames.get(key);
+  if (name === undefined) {
+    name = sanitizeLabelName(key);
+    if (labelNames.size < MAX_REMEMBERED_LABEL_NAMES) labelNames.set(key, name);
+  }
+  return name;
+}
+
 /** The Prometheus metric family name of an OpenTelemetry metric. */
 export function prometheusName(metric: MetricData): string {
   const isGauge = metric.dataPointType === DataPointType.GAUGE || (metric.dataPointType === DataPointType.SUM && !metric.isMonotonic);
@@ -115,7 +128,7 @@ function hasDuplicate(names: string[]): boolean {
  */
 function labelPairs(attributes: Attributes, reserved: ReadonlySet<string> = NO_RESERVED): string {
   let keys = Object.keys(attributes);
-  let names = keys.map(sanitizeLabelName);
+  let names = keys.map(labelNameOf);
   if (reserved.size > 0 && names.some((name) => reserved.has(name))) {
     const kept = keys.map((_, i) => !reserved.has(names[i]!));
     for (let i = 0; i < keys.length; i++) {
