@@ -137,50 +137,27 @@ function unpatchExports(moduleExports: unknown): void {
  * - `undici`: `Pool` and `Agent` replaced by subclasses calling {@link instrumentUndici}.
  */
 export const poolModuleBridges: readonly ModuleBridge[] = Object.freeze([
-  {
-    name: 'pg',
-    moduleName: 'pg',
-    supportedVersions: ['>=8 <9'],
-    patch: (moduleExports: unknown) => patchExports('pg', moduleExports, ['Pool'], [], instrumentPg as Bind),
-    unpatch: unpatchExports,
-  },
-  {
-    name: 'mysql2',
-    moduleName: 'mysql2',
-    supportedVersions: ['>=3 <4'],
-    patch: (moduleExports: unknown) =>
-      patchExports('mysql2', moduleExports, [], ['createPool'], instrumentMysql2 as Bind),
-    unpatch: unpatchExports,
-  },
-  {
-    name: 'mysql2-promise',
-    moduleName: 'mysql2/promise',
-    supportedVersions: ['>=3 <4'],
-    patch: (moduleExports: unknown) =>
-      patchExports('mysql2-promise', moduleExports, [], ['createPool'], instrumentMysql2 as Bind),
-    unpatch: unpatchExports,
-  },
-  {
-    name: 'generic-pool',
-    moduleName: 'generic-pool',
-    supportedVersions: ['>=3 <4'],
-    patch: (moduleExports: unknown) =>
-      patchExports('generic-pool', moduleExports, [], ['createPool'], instrumentGenericPool as Bind),
-    unpatch: unpatchExports,
-  },
-  {
-    name: 'tarn',
-    moduleName: 'tarn',
-    supportedVersions: ['>=3 <4'],
-    patch: (moduleExports: unknown) => patchExports('tarn', moduleExports, ['Pool'], [], instrumentTarn as Bind),
-    unpatch: unpatchExports,
-  },
-  {
-    name: 'undici',
-    moduleName: 'undici',
-    supportedVersions: ['>=6.15 <8'],
-    patch: (moduleExports: unknown) =>
-      patchExports('undici', moduleExports, ['Pool', 'Agent'], [], instrumentUndici as Bind),
-    unpatch: unpatchExports,
-  },
+  moduleBridge('pg', 'pg', '>=8 <9', { classes: ['Pool'] }, instrumentPg as Bind),
+  moduleBridge('mysql2', 'mysql2', '>=3 <4', { factories: ['createPool'] }, instrumentMysql2 as Bind),
+  moduleBridge('mysql2-promise', 'mysql2/promise', '>=3 <4', { factories: ['createPool'] }, instrumentMysql2 as Bind),
+  moduleBridge('generic-pool', 'generic-pool', '>=3 <4', { factories: ['createPool'] }, instrumentGenericPool as Bind),
+  moduleBridge('tarn', 'tarn', '>=3 <4', { classes: ['Pool'] }, instrumentTarn as Bind),
+  moduleBridge('undici', 'undici', '>=6.15 <8', { classes: ['Pool', 'Agent'] }, instrumentUndici as Bind),
 ]);
+
+/** One zero-code description: which exports of `moduleName` to replace, and the bridge they call. */
+function moduleBridge(
+  name: string,
+  moduleName: string,
+  versions: string,
+  exports: { classes?: string[]; factories?: string[] },
+  bind: Bind,
+): ModuleBridge {
+  return {
+    name,
+    moduleName,
+    supportedVersions: [versions],
+    patch: (moduleExports: unknown) => patchExports(name, moduleExports, exports.classes ?? [], exports.factories ?? [], bind),
+    unpatch: unpatchExports,
+  };
+}
