@@ -1,15 +1,6 @@
-import type { MetricData } from '@opentelemetry/sdk-metrics';
-import { createTestMeterProvider, type TestReader } from '../../core/test/metric-reader.js';
+import { createTestMeterProvider, pointValue, uniqueName, type TestReader } from '../../core/test/metric-reader.js';
 
-export { createTestMeterProvider, type TestReader };
-
-/** The value of the data point of `metric` whose attributes include `attributes`, or undefined. */
-export function pointValue(metric: MetricData | undefined, attributes: Record<string, string>): number | undefined {
-  const point = metric?.dataPoints.find((p) =>
-    Object.entries(attributes).every(([key, value]) => p.attributes[key] === value),
-  );
-  return point?.value as number | undefined;
-}
+export { createTestMeterProvider, pointValue, uniqueName, type TestReader };
 
 /** Values of every cache metric for `name`, keyed `metric` or `metric{attr=value}`. */
 export async function cacheSnapshot(reader: TestReader, name: string): Promise<Record<string, number>> {
@@ -26,11 +17,4 @@ export async function cacheSnapshot(reader: TestReader, name: string): Promise<R
     }
   }
   return snapshot;
-}
-
-let sequence = 0;
-/** A cache name unique in this test run. */
-export function uniqueName(prefix: string): string {
-  sequence += 1;
-  return `${prefix}-${process.pid}-${sequence}`;
 }

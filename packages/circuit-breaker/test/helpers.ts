@@ -2,7 +2,9 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { HistogramMetricData, MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createTestMeterProvider, type TestReader } from '../../core/test/metric-reader.js';
+import { createTestMeterProvider, pointValue, uniqueName, type TestReader } from '../../core/test/metric-reader.js';
+
+export { pointValue, uniqueName };
 
 /** Real global MeterProvider + TestReader, real global tracer provider + in-memory exporter. */
 export function setUpTelemetry(): { reader: TestReader; exporter: InMemorySpanExporter } {
@@ -19,12 +21,6 @@ function matches(attributes: Record<string, unknown>, wanted: Record<string, unk
   return Object.entries(wanted).every(([key, value]) => attributes[key] === value);
 }
 
-/** The value of the data point of `metric` whose attributes include `wanted` (undefined if none). */
-export function pointValue(metric: MetricData | undefined, wanted: Record<string, unknown>): number | undefined {
-  const point = metric?.dataPoints.find((p) => matches(p.attributes, wanted));
-  return point === undefined ? undefined : (point.value as number);
-}
-
 /** The count of the histogram data point whose attributes include `wanted`. */
 export function histogramCount(metric: MetricData | undefined, wanted: Record<string, unknown>): number | undefined {
   const point = (metric as HistogramMetricData | undefined)?.dataPoints.find((p) => matches(p.attributes, wanted));
@@ -36,11 +32,4 @@ export function pointsFor(metric: MetricData | undefined, name: string): Record<
   return (metric?.dataPoints ?? [])
     .map((p) => p.attributes as Record<string, unknown>)
     .filter((attributes) => attributes['circuit_breaker.name'] === name);
-}
-
-let counter = 0;
-/** A name no other test uses. */
-export function uniqueName(prefix: string): string {
-  counter += 1;
-  return `${prefix}-${process.pid}-${counter}`;
 }

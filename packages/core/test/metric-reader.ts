@@ -36,3 +36,16 @@ export function createTestMeterProvider(
   }
   return { provider, reader };
 }
+
+/** The value of the data point of `metric` whose attributes include `wanted` (undefined if none). */
+export function pointValue(metric: MetricData | undefined, wanted: Record<string, unknown>): number | undefined {
+  const point = metric?.dataPoints.find((p) => Object.entries(wanted).every(([key, value]) => p.attributes[key] === value));
+  return point === undefined ? undefined : (point.value as number);
+}
+
+let sequence = 0;
+/** A name unique in this test run (bridges bind by name; parallel files must not collide). */
+export function uniqueName(prefix: string): string {
+  sequence += 1;
+  return `${prefix}-${process.pid}-${sequence}`;
+}

@@ -1,5 +1,5 @@
 import type { HistogramMetricData } from '@opentelemetry/sdk-metrics';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOperationTimer, errorTypeOf } from '@otelkit/core';
 import { createTestMeterProvider } from './metric-reader.js';
 
@@ -13,7 +13,6 @@ function setup() {
   return { timer, points };
 }
 
-afterEach(() => undefined);
 
 describe('operation timer', () => {
   it('times a sync function and returns its result', async () => {

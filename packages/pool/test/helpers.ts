@@ -59,3 +59,8 @@ export function listenerCounts(emitter: NodeJS.EventEmitter, events: readonly st
 
 export const POOL_NAME = 'db.client.connection.pool.name';
 export const STATE = 'db.client.connection.state';
+
+/** The local PostgreSQL every pool test uses (trust auth, database `test`). */
+export const PG_CONNECTION = Object.freeze({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+/** The local MariaDB every pool test uses (root, empty password, database `test`). */
+export const MYSQL_CONNECTION = Object.freeze({ host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' });

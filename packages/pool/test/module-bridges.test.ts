@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { instrumentGenericPool, instrumentKnex, instrumentPg, poolModuleBridges } from '../src/index.js';
-import { POOL_NAME, STATE, captureDiagnostics, createTestMeterProvider, histogramOf, valueOf } from './helpers.js';
+import { PG_CONNECTION, POOL_NAME, STATE, captureDiagnostics, createTestMeterProvider, histogramOf, valueOf } from './helpers.js';
 
 // The preload hands `patch` the module's CommonJS exports (or an ESM namespace): these are the real ones.
 const require = createRequire(import.meta.url);
@@ -17,7 +17,7 @@ const bridge = (name: string) => {
   return found;
 };
 type Exports = Record<string, unknown>;
-const connection = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
+const connection = PG_CONNECTION;
 
 describe('poolModuleBridges', () => {
   it('describes each library by module name, with supported versions', () => {

@@ -11,9 +11,10 @@ import {
   listenerCounts,
   valueOf,
   waitFor,
+  MYSQL_CONNECTION,
 } from './helpers.js';
 
-const connection = { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' };
+const connection = MYSQL_CONNECTION;
 const { reader, provider } = createTestMeterProvider({ global: true });
 const diagnostics = captureDiagnostics();
 

@@ -11,9 +11,10 @@ import {
   listenerCounts,
   valueOf,
   waitFor,
+  PG_CONNECTION,
 } from './helpers.js';
 
-const connection = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' };
+const connection = PG_CONNECTION;
 const { reader, provider } = createTestMeterProvider({ global: true });
 const diagnostics = captureDiagnostics();
 
