@@ -1,13 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { instrumentPool, poolReadinessCheck } from '../src/index.js';
-import { POOL_NAME, STATE, captureDiagnostics, createTestMeterProvider, histogramOf, listenerCounts, valueOf } from './helpers.js';
+import { POOL_NAME, STATE, setUpPoolTelemetry, histogramOf, listenerCounts, valueOf } from './helpers.js';
 
-const { reader, provider } = createTestMeterProvider({ global: true });
-const diagnostics = captureDiagnostics();
-afterAll(async () => {
-  await provider.shutdown();
-});
+const { reader, diagnostics } = setUpPoolTelemetry();
 
 /** A hand-written pool like the seeds' BlockPool: numeric counters and timing events. */
 class BlockPool extends EventEmitter {

@@ -1,22 +1,17 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import genericPool from 'generic-pool';
 import { instrumentGenericPool, poolReadinessCheck } from '../src/index.js';
 import {
   POOL_NAME,
   STATE,
-  captureDiagnostics,
-  createTestMeterProvider,
+  setUpPoolTelemetry,
   histogramOf,
   listenerCounts,
   valueOf,
   waitFor,
 } from './helpers.js';
 
-const { reader, provider } = createTestMeterProvider({ global: true });
-const diagnostics = captureDiagnostics();
-afterAll(async () => {
-  await provider.shutdown();
-});
+const { reader, diagnostics } = setUpPoolTelemetry();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let created = 0;

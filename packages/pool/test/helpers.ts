@@ -1,4 +1,5 @@
 import { diag, DiagLogLevel, type Attributes } from '@opentelemetry/api';
+import { afterAll } from 'vitest';
 import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
 import { createTestMeterProvider, type TestReader } from '../../core/test/metric-reader.js';
 
@@ -64,3 +65,16 @@ export const STATE = 'db.client.connection.state';
 export const PG_CONNECTION = Object.freeze({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
 /** The local MariaDB every pool test uses (root, empty password, database `test`). */
 export const MYSQL_CONNECTION = Object.freeze({ host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' });
+
+/**
+ * The telemetry of one pool test file: a real global MeterProvider with a TestReader (shut down after
+ * the file), and the diagnostics the bridges write.
+ */
+export function setUpPoolTelemetry(): { reader: TestReader; diagnostics: string[] } {
+  const { reader, provider } = createTestMeterProvider({ global: true });
+  const diagnostics = captureDiagnostics();
+  afterAll(async () => {
+    await provider.shutdown();
+  });
+  return { reader, diagnostics };
+}

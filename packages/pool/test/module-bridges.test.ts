@@ -1,15 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { instrumentGenericPool, instrumentKnex, instrumentPg, poolModuleBridges } from '../src/index.js';
-import { PG_CONNECTION, POOL_NAME, STATE, captureDiagnostics, createTestMeterProvider, histogramOf, valueOf } from './helpers.js';
+import { PG_CONNECTION, POOL_NAME, STATE, setUpPoolTelemetry, histogramOf, valueOf } from './helpers.js';
 
 // The preload hands `patch` the module's CommonJS exports (or an ESM namespace): these are the real ones.
 const require = createRequire(import.meta.url);
-const { reader, provider } = createTestMeterProvider({ global: true });
-const diagnostics = captureDiagnostics();
-afterAll(async () => {
-  await provider.shutdown();
-});
+const { reader, diagnostics } = setUpPoolTelemetry();
 
 const bridge = (name: string) => {
   const found = poolModuleBridges.find((entry) => entry.name === name);

@@ -1,12 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { instrumentMysql2 } from '../src/index.js';
 import {
   POOL_NAME,
   STATE,
-  captureDiagnostics,
-  createTestMeterProvider,
+  setUpPoolTelemetry,
   histogramOf,
   listenerCounts,
   valueOf,
@@ -15,12 +14,7 @@ import {
 } from './helpers.js';
 
 const connection = MYSQL_CONNECTION;
-const { reader, provider } = createTestMeterProvider({ global: true });
-const diagnostics = captureDiagnostics();
-
-afterAll(async () => {
-  await provider.shutdown();
-});
+const { reader, diagnostics } = setUpPoolTelemetry();
 
 interface CorePoolInternals {
   _allConnections: { length: number };

@@ -4,8 +4,7 @@ import { instrumentPg, poolReadinessCheck } from '../src/index.js';
 import {
   POOL_NAME,
   STATE,
-  captureDiagnostics,
-  createTestMeterProvider,
+  setUpPoolTelemetry,
   descriptorOf,
   histogramOf,
   listenerCounts,
@@ -15,12 +14,7 @@ import {
 } from './helpers.js';
 
 const connection = PG_CONNECTION;
-const { reader, provider } = createTestMeterProvider({ global: true });
-const diagnostics = captureDiagnostics();
-
-afterAll(async () => {
-  await provider.shutdown();
-});
+const { reader, diagnostics } = setUpPoolTelemetry();
 
 describe('instrumentPg on a real PostgreSQL', () => {
   const pool = new pg.Pool({ ...connection, max: 3 });

@@ -1,12 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import knexFactory from 'knex';
 import { Pool as TarnPool } from 'tarn';
 import { instrumentKnex, instrumentTarn } from '../src/index.js';
 import {
   POOL_NAME,
   STATE,
-  captureDiagnostics,
-  createTestMeterProvider,
+  setUpPoolTelemetry,
   histogramOf,
   listenerCounts,
   valueOf,
@@ -15,11 +14,7 @@ import {
 } from './helpers.js';
 
 const connection = PG_CONNECTION;
-const { reader, provider } = createTestMeterProvider({ global: true });
-const diagnostics = captureDiagnostics();
-afterAll(async () => {
-  await provider.shutdown();
-});
+const { reader, diagnostics } = setUpPoolTelemetry();
 
 const TARN_EVENTS = ['acquireRequest', 'acquireSuccess', 'acquireFail', 'release', 'createRequest', 'createSuccess', 'createFail'];
 
