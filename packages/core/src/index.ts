@@ -9,6 +9,7 @@ export type { InstrumentKind, MetricDefinition, MetricStability } from './catalo
 export { HTTP_SERVER_ACTIVE_REQUESTS, HTTP_SERVER_REQUEST_DURATION } from './catalog/http.js';
 export { PROCESS_UPTIME, SERVICE_STARTS } from './catalog/service.js';
 export { OPERATION_DURATION } from './catalog/operation.js';
+export { INVALID_MEASUREMENTS } from './catalog/otelkit.js';
 export {
   CIRCUIT_BREAKER_CALL_DURATION,
   CIRCUIT_BREAKER_CALLS,
@@ -44,6 +45,12 @@ export {
 } from './catalog/pool.js';
 export { METRIC_CATALOG } from './catalog/index.js';
 export { createInstrument, type InstrumentByKind } from './instruments.js';
+export { bindCounter, bindHistogram, type BindOptions, type BoundCounter, type BoundHistogram } from './bound/instruments.js';
+export {
+  createOtelkitMetricProducer,
+  type OtelkitMetricProducer,
+  type OtelkitMetricProducerOptions,
+} from './bound/producer.js';
 export { getOtelkitMeter, OTELKIT_VERSION } from './meter.js';
 export {
   DEFAULT_CARDINALITY_LIMIT,

@@ -1,21 +1,15 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import { context, trace, type Attributes, type Span, type ObservableResult } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import { context, trace, type Attributes, type Context, type ObservableResult, type Span } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType, setRPCMetadata } from '@opentelemetry/core';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import { contain, createInstrument, getOtelkitMeter, HTTP_SERVER_ACTIVE_REQUESTS, reportOnce } from '@otelkit/core';
-import { NEVER_CAPTURED_HEADERS } from './config.js';
 import { isOtelkitPath } from './endpoints.js';
-import { redactQuery, redactUrl } from './redact.js';
+import { ABORTED, HttpServerDuration, methodAt, methodIndex, protocolIndex } from './http-server-duration.js';
+import { redactUrl } from './redact.js';
+import type { ServerTrace } from './server-trace.js';
 
-/** Methods the semantic conventions know; anything else is reported as `_OTHER`. */
-const KNOWN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'QUERY', 'TRACE']);
-const OTHER = '_OTHER';
-
-/** The `http.request.method` value of a request method: known methods as they are, else `_OTHER`. */
-export function normalizeMethod(method: string | undefined): string {
-  return method !== undefined && KNOWN_METHODS.has(method) ? method : OTHER;
-}
+export { normalizeMethod } from './http-server-duration.js';
 
 /**
  * Sets the low-cardinality route template of the current request (`/users/:id`) for
@@ -29,107 +23,176 @@ export function setHttpRoute(route: string): void {
 }
 
 /**
- * `http.server.active_requests`, kept as plain numbers per (method, scheme) and reported at
- * collection time: the request path pays two integer updates, no attribute hashing.
+ * One server request in flight. It is also the request's RPC metadata (the object
+ * `@opentelemetry/core` keeps in the context), so `setHttpRoute` and instrumentation-express set
+ * `route` on it directly.
  */
-export class ActiveRequests {
-  // By scheme, then method: no key string is built per request, and each entry's attributes are built once.
-  private readonly counts = { http: new Map<string, ActiveEntry>(), https: new Map<string, ActiveEntry>() };
-  private readonly observe = contain('http.server.active_requests', (result: ObservableResult) => {
-    for (const byMethod of [this.counts.http, this.counts.https]) {
-      for (const entry of byMethod.values()) result.observe(entry.value, entry.attributes);
-    }
-  });
+class ServerRequest {
+  readonly type = RPCType.HTTP;
+  route: string | undefined = undefined;
+  done = false;
 
-  constructor() {
-    createInstrument(getOtelkitMeter('@otelkit/node'), HTTP_SERVER_ACTIVE_REQUESTS).addCallback(this.observe);
-  }
-
-  /** Counts the request as active until its response closes. */
-  track(request: IncomingMessage, response: ServerResponse): void {
-    const method = normalizeMethod(request.method);
-    const scheme = (request.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http';
-    const byMethod = this.counts[scheme];
-    let entry = byMethod.get(method);
-    if (entry === undefined) {
-      entry = { value: 0, attributes: Object.freeze({ 'http.request.method': method, 'url.scheme': scheme }) };
-      byMethod.set(method, entry);
-    }
-    const counted = entry;
-    counted.value++;
-    response.once('close', () => {
-      counted.value--;
-    });
-  }
+  constructor(
+    readonly span: Span,
+    readonly request: IncomingMessage,
+    readonly startMs: number,
+    readonly method: number,
+    readonly https: boolean,
+    readonly protocol: number,
+  ) {}
 }
 
-type ActiveEntry = { value: number; readonly attributes: Attributes };
+const STATE = Symbol('otelkit.serverRequest');
+type TrackedResponse = ServerResponse & { [STATE]?: ServerRequest };
 
-const RESPONSE = Symbol('otelkit.response');
-type RequestWithResponse = IncomingMessage & { [RESPONSE]?: ServerResponse };
+/** Sets the context a request's handler runs in (the context manager's `attach`). */
+export type AttachContext = (context: Context) => unknown;
 
-/** Options of {@link httpInstrumentationConfig}. */
+/** Options of {@link instrumentHttpServer}. */
 export type HttpServerOptions = {
-  /** Request headers to record on server spans; Authorization, Cookie and the like are removed. */
-  requestHeaders: readonly string[];
-  /** Send `traceresponse: 00-<trace-id>-<span-id>-<flags>` on instrumented responses. */
+  /** How requests join traces (a recording span, or only a propagated span context). */
+  trace: ServerTrace;
+  /** Makes a context active for the rest of the request's synchronous and asynchronous work. */
+  attach: AttachContext;
+  /** Send `traceresponse: 00-<trace-id>-<span-id>-<flags>` on every instrumented response. */
   traceResponseHeader: boolean;
 };
 
 /**
- * Wires otelkit's HTTP behaviour into instrumentation-http: scrapes and health probes are not
- * application requests; active requests are counted; query values and credentials never reach
- * spans; only allowlisted request headers are captured; the trace id is sent back to the caller.
+ * HTTP server telemetry on Node's own `diagnostics_channel` events (`http.server.request.start`,
+ * `http.server.response.finish`), for node:http and every framework on it, ESM or CommonJS, with no
+ * patching: `http.server.request.duration` on otelkit's bound histograms, `http.server.active_requests`
+ * as plain numbers, and the request's trace context (span, `traceresponse`, propagation).
+ * Requests to otelkit's own endpoints are not counted. A request whose connection closes before
+ * its response finishes is counted once, with `error.type=aborted`.
  *
- * @returns the instrumentation config and a `dispose` that unsubscribes from Node's channel.
+ * @returns a function that unsubscribes.
  */
-export function httpInstrumentationConfig(options: HttpServerOptions): { config: HttpInstrumentationConfig; dispose: () => void } {
+export function instrumentHttpServer(options: HttpServerOptions): () => void {
+  const duration = new HttpServerDuration();
   const active = new ActiveRequests();
-  const onRequestStart = (message: unknown): void => {
-    const { request, response } = message as { request: RequestWithResponse; response: ServerResponse };
-    // A property, not a WeakMap: a WeakMap entry per request costs the GC enough to cut throughput
-    // by a third under load (measured: bench/http-throughput.mjs).
-    request[RESPONSE] = response;
-  };
-  // Published by node:http before the 'request' event: the only place that sees both objects.
-  subscribe('http.server.request.start', onRequestStart);
+  const { trace: serverTrace, attach, traceResponseHeader } = options;
 
-  const requestHeaders = options.requestHeaders.map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED_HEADERS.includes(h));
-  const config: HttpInstrumentationConfig = {
-    ignoreIncomingRequestHook: (request) => isOtelkitPath(request.url),
-    headersToSpanAttributes: { server: { requestHeaders }, client: { requestHeaders: [] } },
+  const finish = (state: ServerRequest, response: ServerResponse, aborted: boolean): void => {
+    state.done = true;
+    active.decrement(state);
+    const status = aborted && !response.headersSent ? 0 : response.statusCode;
+    const route = state.route ?? expressRoute(state.request);
+    duration.record((performance.now() - state.startMs) / 1000, route, state.method, status, state.https, state.protocol, aborted);
+    const errorType = aborted ? ABORTED : status >= 500 && status < 600 ? String(status) : undefined;
+    serverTrace.end(state.span, state.request, { status, route, errorType });
+  };
+
+  const onStart = contain('http.server.request.start', (message: unknown) => {
+    const { request, response } = message as { request: IncomingMessage; response: TrackedResponse };
+    if (isOtelkitPath(request.url)) return;
+    const method = methodIndex(request.method);
+    const https = (request.socket as { encrypted?: boolean } | null)?.encrypted === true;
+    const { span, parent } = serverTrace.start(request, https, method);
+    const state = new ServerRequest(span, request, performance.now(), method, https, protocolIndex(request.httpVersion));
+    response[STATE] = state;
+    active.increment(state);
+    response.on('close', onClose);
+    attach(setRPCMetadata(trace.setSpan(parent, span), state));
+    if (traceResponseHeader && !response.headersSent) {
+      const spanContext = span.spanContext();
+      response.setHeader('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & 1}`);
+    }
+  });
+
+  const onFinish = contain('http.server.response.finish', (message: unknown) => {
+    const response = (message as { response: TrackedResponse }).response;
+    const state = response[STATE];
+    if (state !== undefined && !state.done) finish(state, response, false);
+  });
+
+  // Every response closes; one that closes before it finished was aborted by the client.
+  function onClose(this: TrackedResponse): void {
+    try {
+      const state = this[STATE];
+      if (state !== undefined && !state.done) finish(state, this, true);
+    } catch (error) {
+      reportOnce('http.server.response.close', `HTTP response close listener failed and was ignored: ${String(error)}`);
+    }
+  }
+
+  subscribe('http.server.request.start', onStart);
+  subscribe('http.server.response.finish', onFinish);
+  return () => {
+    unsubscribe('http.server.request.start', onStart);
+    unsubscribe('http.server.response.finish', onFinish);
+    active.dispose();
+  };
+}
+
+/**
+ * The route template express (4 and 5) matched: the mount path of the router it came through
+ * (`req.baseUrl`) and the route's own path. Only string paths: a RegExp or an array is no template.
+ */
+function expressRoute(request: IncomingMessage): string | undefined {
+  const route = (request as { route?: { path?: unknown } }).route;
+  if (route === undefined || typeof route.path !== 'string') return undefined;
+  const baseUrl = (request as { baseUrl?: unknown }).baseUrl;
+  return typeof baseUrl === 'string' && baseUrl !== '' ? baseUrl + route.path : route.path;
+}
+
+/**
+ * `http.server.active_requests`, kept as plain numbers per (method, scheme) and reported at
+ * collection time: the request path pays two integer updates, no attribute hashing.
+ */
+class ActiveRequests {
+  // [scheme][method]: http then https, by method index.
+  private readonly counts = [new Array<number>(11).fill(0), new Array<number>(11).fill(0)];
+  private readonly attributes: Attributes[][] = [0, 1].map((scheme) =>
+    Array.from({ length: 11 }, (_, method) => Object.freeze({ 'http.request.method': methodAt(method), 'url.scheme': scheme ? 'https' : 'http' })),
+  );
+  private readonly seen = [new Array<boolean>(11).fill(false), new Array<boolean>(11).fill(false)];
+  private readonly observe = contain('http.server.active_requests', (result: ObservableResult) => {
+    for (let scheme = 0; scheme < 2; scheme++) {
+      for (let method = 0; method < 11; method++) {
+        if (this.seen[scheme]![method]) result.observe(this.counts[scheme]![method]!, this.attributes[scheme]![method]);
+      }
+    }
+  });
+  private readonly instrument = createInstrument(getOtelkitMeter('@otelkit/node'), HTTP_SERVER_ACTIVE_REQUESTS);
+
+  constructor() {
+    this.instrument.addCallback(this.observe);
+  }
+
+  increment(state: ServerRequest): void {
+    const scheme = state.https ? 1 : 0;
+    this.counts[scheme]![state.method]!++;
+    this.seen[scheme]![state.method] = true;
+  }
+
+  decrement(state: ServerRequest): void {
+    this.counts[state.https ? 1 : 0]![state.method]!--;
+  }
+
+  dispose(): void {
+    this.instrument.removeCallback(this.observe);
+  }
+}
+
+/**
+ * instrumentation-http for outgoing requests only (client spans, `traceparent` injection, client
+ * duration): server requests are otelkit's own (see {@link instrumentHttpServer}). Userinfo
+ * credentials and query values never reach client spans.
+ */
+export function httpClientInstrumentationConfig(): HttpInstrumentationConfig {
+  return {
+    disableIncomingRequestInstrumentation: true,
+    headersToSpanAttributes: { client: { requestHeaders: [] } },
     requestHook: (span: Span, request: IncomingMessage | ClientRequest) => {
       try {
-        if ('socket' in request && (request as IncomingMessage).httpVersion !== undefined) {
-          onIncoming(span, request as IncomingMessage);
-        } else {
-          onOutgoing(span);
-        }
+        void request;
+        const attributes = (span as unknown as { attributes?: Record<string, unknown> }).attributes;
+        const full = attributes?.['url.full'];
+        if (typeof full === 'string') span.setAttribute('url.full', redactUrl(full));
       } catch (error) {
         reportOnce('http.requestHook', `HTTP request hook failed: ${String(error)}`);
       }
     },
   };
-
-  function onIncoming(span: Span, request: IncomingMessage): void {
-    const url = request.url ?? '';
-    const query = url.indexOf('?');
-    if (query >= 0) span.setAttribute('url.query', redactQuery(url.slice(query + 1)));
-    const response = (request as RequestWithResponse)[RESPONSE];
-    if (response === undefined) return;
-    active.track(request, response);
-    if (options.traceResponseHeader && !response.headersSent) {
-      const spanContext = span.spanContext();
-      const flags = (spanContext.traceFlags & 0xff).toString(16).padStart(2, '0');
-      response.setHeader('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`);
-    }
-  }
-
-  function onOutgoing(span: Span): void {
-    const attributes = (span as unknown as { attributes?: Record<string, unknown> }).attributes;
-    const full = attributes?.['url.full'];
-    if (typeof full === 'string') span.setAttribute('url.full', redactUrl(full));
-  }
-
-  return { config, dispose: () => unsubscribe('http.server.request.start', onRequestStart) };
 }

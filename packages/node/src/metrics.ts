@@ -10,41 +10,63 @@ import {
   PeriodicExportingMetricReader,
   type IMetricReader,
   type PushMetricExporter,
+  type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import { createMetricNameFilter, describeError, otelkitViews, reportOnce } from '@otelkit/core';
+import { createMetricNameFilter, createOtelkitMetricProducer, describeError, otelkitViews, reportOnce } from '@otelkit/core';
 import type { OtelkitConfig } from './config.js';
 import { PrometheusPullReader } from './prometheus-reader.js';
 
 /** The meter provider and, when Prometheus is on, the pull reader behind `/metrics`. */
-export type MetricsPipeline = { provider: MeterProvider; prometheus: PrometheusPullReader | undefined };
+export type MetricsPipeline = {
+  provider: MeterProvider;
+  prometheus: PrometheusPullReader | undefined;
+  /** Shuts the provider down and hands bound instruments back to the API path. */
+  shutdown(): Promise<void>;
+};
 
 /** Creates the meter provider with otelkit's views and the readers the configuration names, and sets it as the global one. */
 export function startMetrics(config: OtelkitConfig, resource: Resource): MetricsPipeline {
   const filter = createMetricNameFilter({ allow: config.metricsAllow, deny: config.metricsDeny });
+  // otelkit's bound instruments (HTTP server duration, breaker, pool, operation timer) reach every
+  // reader through this producer, filtered and limited as the SDK's own instruments are.
+  const producer = createOtelkitMetricProducer({ cardinalityLimit: config.cardinalityLimit, keep: filter });
+  const metricProducers = [producer];
   const readers: IMetricReader[] = [];
   let prometheus: PrometheusPullReader | undefined;
   for (const name of new Set(config.metricsExporters)) {
     if (name === 'prometheus') {
-      prometheus = new PrometheusPullReader({ cardinalityLimit: config.cardinalityLimit, filter });
+      prometheus = new PrometheusPullReader({ cardinalityLimit: config.cardinalityLimit, filter, metricProducers });
       readers.push(prometheus);
     } else if (name === 'console') {
-      readers.push(periodic(new FilteringMetricExporter(new ConsoleMetricExporter(), filter), config));
+      readers.push(periodic(new FilteringMetricExporter(new ConsoleMetricExporter(), filter), config, metricProducers));
     } else if (name === 'otlp') {
-      readers.push(periodic(new FilteringMetricExporter(new LazyOtlpMetricExporter(config), filter), config));
+      readers.push(periodic(new FilteringMetricExporter(new LazyOtlpMetricExporter(config), filter), config, metricProducers));
     }
   }
+  if (readers.length === 0) producer.detach();
   const provider = new MeterProvider({
     resource,
     readers,
     views: otelkitViews({ deny: config.metricsDeny, cardinalityLimit: config.cardinalityLimit }),
   });
   metrics.setGlobalMeterProvider(provider);
-  return { provider, prometheus };
+  return {
+    provider,
+    prometheus,
+    shutdown: async () => {
+      try {
+        await provider.shutdown();
+      } finally {
+        producer.detach();
+      }
+    },
+  };
 }
 
-function periodic(exporter: PushMetricExporter, config: OtelkitConfig): PeriodicExportingMetricReader {
+function periodic(exporter: PushMetricExporter, config: OtelkitConfig, metricProducers: MetricProducer[]): PeriodicExportingMetricReader {
   return new PeriodicExportingMetricReader({
     exporter,
+    metricProducers,
     cardinalityLimits: { default: config.cardinalityLimit },
   });
 }

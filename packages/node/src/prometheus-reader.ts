@@ -1,5 +1,5 @@
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { InstrumentType } from '@opentelemetry/sdk-metrics';
+import type { InstrumentType, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { describeError, reportOnce } from '@otelkit/core';
 import { serializePrometheus, type PrometheusSerializerOptions } from './prometheus-serializer.js';
 
@@ -13,8 +13,8 @@ export class PrometheusPullReader extends PrometheusExporter {
   private readonly cardinalityLimit: number;
   private readonly serializerOptions: PrometheusSerializerOptions;
 
-  constructor(options: { cardinalityLimit: number } & PrometheusSerializerOptions) {
-    super({ preventServerStart: true });
+  constructor(options: { cardinalityLimit: number; metricProducers?: MetricProducer[] } & PrometheusSerializerOptions) {
+    super({ preventServerStart: true, ...(options.metricProducers ? { metricProducers: options.metricProducers } : {}) });
     this.cardinalityLimit = options.cardinalityLimit;
     this.serializerOptions = options;
   }

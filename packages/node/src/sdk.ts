@@ -16,16 +16,16 @@ import {
   type ReadinessCheck,
 } from '@otelkit/core';
 import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
-import { configFromEnv, reportConfigProblems, type OtelkitConfig } from './config.js';
+import { configFromEnv, NEVER_CAPTURED_HEADERS, reportConfigProblems, type OtelkitConfig } from './config.js';
 import { StderrDiagLogger } from './diag-logger.js';
 import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
 import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
-import { httpInstrumentationConfig } from './http-server.js';
+import { httpClientInstrumentationConfig, instrumentHttpServer } from './http-server.js';
 import { startMetrics, type MetricsPipeline } from './metrics.js';
 import { enabledBridges, moduleBridgeInstrumentation } from './module-bridges.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
 import { entryPackage } from './service-identity.js';
-import { startTracing } from './tracing.js';
+import { startTracing, type TracingPipeline } from './tracing.js';
 
 /** Options of {@link start}: any configuration value (overriding the environment), plus code-only hooks. */
 export type StartOptions = Partial<OtelkitConfig> & {
@@ -131,7 +131,7 @@ export function createHealthHandler(): NodeRequestHandler {
 class RunningSdk implements OtelkitSdk {
   readonly ready: Promise<AddressInfo | undefined>;
   readonly metrics: MetricsPipeline;
-  private readonly tracerProvider;
+  private readonly tracing: TracingPipeline;
   private readonly endpoints: EndpointServer;
   private readonly cleanups: Array<() => void> = [];
   private readonly serviceMetrics: BridgeHandle;
@@ -144,23 +144,22 @@ class RunningSdk implements OtelkitSdk {
   ) {
     health.defaultTimeoutMs = config.healthCheckTimeoutMs;
     const resource = buildResource(config);
-    this.tracerProvider = startTracing(config, resource);
+    const requestHeaders = config.httpRequestHeaders.map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED_HEADERS.includes(h));
+    this.tracing = startTracing(config, resource, requestHeaders);
     this.metrics = startMetrics(config, resource);
-
-    const http = httpInstrumentationConfig({
-      requestHeaders: config.httpRequestHeaders,
-      traceResponseHeader: config.traceResponseHeader,
-    });
-    this.cleanups.push(http.dispose);
+    this.cleanups.push(
+      instrumentHttpServer({ trace: this.tracing.serverTrace, attach: this.tracing.attach, traceResponseHeader: config.traceResponseHeader }),
+    );
     const instrumentations: Instrumentation[] = [
-      new HttpInstrumentation(http.config),
-      new ExpressInstrumentation(),
+      new HttpInstrumentation(httpClientInstrumentationConfig()),
+      // Middleware spans and http.route on spans; metrics read express's own route without it.
+      ...(this.tracing.provider ? [new ExpressInstrumentation()] : []),
       ...(config.runtimeMetrics ? [new RuntimeNodeInstrumentation()] : []),
       ...enabledBridges(bridges, config.bridgesDisabled).map(moduleBridgeInstrumentation),
       ...extraInstrumentations,
     ];
     this.cleanups.push(
-      registerInstrumentations({ instrumentations, tracerProvider: this.tracerProvider, meterProvider: this.metrics.provider }),
+      registerInstrumentations({ instrumentations, ...(this.tracing.provider ? { tracerProvider: this.tracing.provider } : {}), meterProvider: this.metrics.provider }),
     );
     this.serviceMetrics = registerServiceMetrics();
 
@@ -173,7 +172,7 @@ class RunningSdk implements OtelkitSdk {
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.allSettled([this.tracerProvider.forceFlush(), this.metrics.provider.forceFlush()]);
+    await Promise.allSettled([this.tracing.forceFlush(), this.metrics.provider.forceFlush()]);
   }
 
   shutdown(): Promise<void> {
@@ -183,7 +182,7 @@ class RunningSdk implements OtelkitSdk {
 
   private async stop(): Promise<void> {
     health.markShuttingDown();
-    const flushAndStop = Promise.allSettled([this.tracerProvider.shutdown(), this.metrics.provider.shutdown()]).then(
+    const flushAndStop = Promise.allSettled([this.tracing.shutdown(), this.metrics.shutdown()]).then(
       (results) => {
         for (const result of results) {
           if (result.status === 'rejected') reportOnce('shutdown.provider', `shutdown failed: ${describeError(result.reason)}`);

@@ -1,5 +1,6 @@
-import { diag } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { context, diag, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -11,10 +12,11 @@ import {
   type ReadableSpan,
   type Sampler,
   type SpanExporter,
-  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { describeError, reportOnce } from '@otelkit/core';
+import { describeError, OTELKIT_VERSION, reportOnce } from '@otelkit/core';
+import type { AttachContext } from './http-server.js';
+import { PropagatingServerTrace, RecordingServerTrace, type ServerTrace } from './server-trace.js';
 import type { OtelkitConfig } from './config.js';
 
 /** The sampler `OTEL_TRACES_SAMPLER[_ARG]` names. */
@@ -103,11 +105,51 @@ async function importOtlpSpanExporter(config: OtelkitConfig): Promise<SpanExport
   }
 }
 
-/** Creates and registers the global tracer provider (W3C trace context and baggage propagation). */
-export function startTracing(config: OtelkitConfig, resource: Resource): NodeTracerProvider {
+/** The tracing side of a running SDK: how server requests join traces, and what to flush and stop. */
+export type TracingPipeline = {
+  /** How server requests get their span (recording when spans are exported, else a span context only). */
+  serverTrace: ServerTrace;
+  /** Makes a context active for the rest of the current request's work. */
+  attach: AttachContext;
+  /** The SDK tracer provider, only when spans are exported. */
+  provider: NodeTracerProvider | undefined;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+};
+
+/**
+ * Sets up tracing. When spans are exported (an OTLP endpoint, or `OTEL_TRACES_EXPORTER`), the SDK
+ * tracer provider records them through a batch span processor. When none are (the default), no
+ * tracer provider is created at all: server requests get a propagated span context only, which
+ * keeps `traceresponse` and W3C trace context on outgoing calls at the cost of two random ids.
+ * Either way the context manager (AsyncLocalStorage) and the W3C trace-context and baggage
+ * propagators are registered globally.
+ */
+export function startTracing(config: OtelkitConfig, resource: Resource, requestHeaders: readonly string[]): TracingPipeline {
+  const contextManager = new AsyncLocalStorageContextManager();
+  const attach: AttachContext = (ctx) => contextManager.attach(ctx);
   const exporter = spanExporterFor(config);
-  const spanProcessors: SpanProcessor[] = exporter ? [new BatchSpanProcessor(exporter)] : [];
-  const provider = new NodeTracerProvider({ resource, sampler: samplerFor(config), spanProcessors });
-  provider.register();
-  return provider;
+  if (exporter === undefined) {
+    context.setGlobalContextManager(contextManager.enable());
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    return {
+      serverTrace: new PropagatingServerTrace(config.sampler, config.samplerRatio),
+      attach,
+      provider: undefined,
+      forceFlush: async () => {},
+      shutdown: async () => {
+        context.disable();
+        propagation.disable();
+      },
+    };
+  }
+  const provider = new NodeTracerProvider({ resource, sampler: samplerFor(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
+  provider.register({ contextManager });
+  return {
+    serverTrace: new RecordingServerTrace(provider.getTracer('@otelkit/node', OTELKIT_VERSION), requestHeaders),
+    attach,
+    provider,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
 }

@@ -2,6 +2,7 @@ import * as cache from './cache.js';
 import * as circuitBreaker from './circuit-breaker.js';
 import * as http from './http.js';
 import * as operation from './operation.js';
+import * as otelkit from './otelkit.js';
 import * as pool from './pool.js';
 import * as service from './service.js';
 import type { MetricDefinition } from './types.js';
@@ -12,5 +13,5 @@ import type { MetricDefinition } from './types.js';
  * the README check) without a second list to keep in step.
  */
 export const METRIC_CATALOG: readonly MetricDefinition[] = Object.freeze(
-  [http, service, operation, circuitBreaker, cache, pool].flatMap((module) => Object.values(module) as MetricDefinition[]),
+  [http, service, operation, circuitBreaker, cache, pool, otelkit].flatMap((module) => Object.values(module) as MetricDefinition[]),
 );

@@ -1,0 +1,122 @@
+import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { MetricDefinition } from '../catalog/types.js';
+import { describeError, reportOnce } from '../diagnostics.js';
+import { createInstrument } from '../instruments.js';
+import { getOtelkitMeter } from '../meter.js';
+import { metricStore, type HistogramSeries, type MetricStore, type SumSeries } from './store.js';
+
+/** A counter bound to one attribute set: `add` only adds a number. */
+export interface BoundCounter {
+  /** Adds `value` (≥ 0; anything else is dropped, counted and reported once). Never throws. */
+  add(value: number): void;
+}
+
+/** A histogram bound to one attribute set: `record` finds a bucket by index and adds. */
+export interface BoundHistogram {
+  /** Records `value` (≥ 0 and finite; anything else is dropped, counted and reported once). Never throws. */
+  record(value: number): void;
+}
+
+/** Options of {@link bindCounter} and {@link bindHistogram}. */
+export type BindOptions = {
+  /** Instrumentation scope the metric is reported under. @default '@otelkit/core' */
+  scope?: string;
+};
+
+/**
+ * Binds a counter of the catalog to one attribute set, resolved once here: each `add` is then a
+ * plain number update, with no attribute hashing and no allocation.
+ *
+ * The data reaches every exporter through the reader's `MetricProducer`
+ * ({@link createOtelkitMetricProducer}, which `@otelkit/node` attaches to each of its readers).
+ * While no such producer is attached (another SDK setup, or none yet), `add` records through the
+ * global OpenTelemetry API instead, so the metric works under any SDK, only without the fast path.
+ *
+ * @example
+ * const refused = bindCounter(CIRCUIT_BREAKER_CALLS, { 'circuit_breaker.name': 'quotes', 'circuit_breaker.outcome': 'rejected' });
+ * refused.add(1);
+ */
+export function bindCounter(definition: MetricDefinition<'counter'>, attributes: Attributes, options: BindOptions = {}): BoundCounter {
+  return new StoreCounter(definition, attributes, options.scope ?? DEFAULT_SCOPE);
+}
+
+/**
+ * Binds an explicit-bucket histogram of the catalog (its `buckets`) to one attribute set: each
+ * `record` is then a bucket search over a fixed array and four number updates.
+ * Reaches exporters as {@link bindCounter} describes.
+ *
+ * @example
+ * const duration = bindHistogram(OPERATION_DURATION, { 'operation.name': 'users.find', 'operation.outcome': 'success' });
+ * duration.record(0.012);
+ */
+export function bindHistogram(definition: MetricDefinition<'histogram'>, attributes: Attributes, options: BindOptions = {}): BoundHistogram {
+  return new StoreHistogram(definition, attributes, options.scope ?? DEFAULT_SCOPE);
+}
+
+const DEFAULT_SCOPE = '@otelkit/core';
+
+function invalid(store: MetricStore, name: string, value: number): void {
+  store.invalidMeasurements++;
+  reportOnce(`bound.invalid.${name}`, `${name}: dropped the invalid measurement ${String(value)} (counted in otelkit.metric.measurements.invalid)`);
+}
+
+class StoreCounter implements BoundCounter {
+  private readonly store = metricStore();
+  private series: SumSeries | undefined;
+  private fallback: Counter | undefined;
+
+  constructor(
+    private readonly definition: MetricDefinition<'counter'>,
+    private readonly attributes: Attributes,
+    private readonly scope: string,
+  ) {}
+
+  add(value: number): void {
+    if (!(value >= 0 && value !== Infinity)) return invalid(this.store, this.definition.name, value);
+    if (this.store.attachedProducers > 0) {
+      const series = (this.series ??= this.store.stream(this.definition, this.scope).seriesFor(this.attributes) as SumSeries);
+      series.value += value;
+      series.recorded = true;
+      return;
+    }
+    try {
+      (this.fallback ??= createInstrument(getOtelkitMeter(this.scope), this.definition)).add(value, this.attributes);
+    } catch (error) {
+      reportOnce(`bound.fallback.${this.definition.name}`, `${this.definition.name}: record failed: ${describeError(error)}`);
+    }
+  }
+}
+
+class StoreHistogram implements BoundHistogram {
+  private readonly store = metricStore();
+  private series: HistogramSeries | undefined;
+  private fallback: Histogram | undefined;
+
+  constructor(
+    private readonly definition: MetricDefinition<'histogram'>,
+    private readonly attributes: Attributes,
+    private readonly scope: string,
+  ) {}
+
+  record(value: number): void {
+    if (!(value >= 0 && value !== Infinity)) return invalid(this.store, this.definition.name, value);
+    if (this.store.attachedProducers > 0) {
+      const series = (this.series ??= this.store.stream(this.definition, this.scope).seriesFor(this.attributes) as HistogramSeries);
+      const boundaries = series.boundaries;
+      const last = boundaries.length;
+      let index = 0;
+      while (index < last && value > boundaries[index]!) index++;
+      series.counts[index]!++;
+      series.sum += value;
+      series.count++;
+      if (value < series.min) series.min = value;
+      if (value > series.max) series.max = value;
+      return;
+    }
+    try {
+      (this.fallback ??= createInstrument(getOtelkitMeter(this.scope), this.definition)).record(value, this.attributes);
+    } catch (error) {
+      reportOnce(`bound.fallback.${this.definition.name}`, `${this.definition.name}: record failed: ${describeError(error)}`);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { MetricDefinition } from '../catalog/types.js';
+
+/**
+ * The process-wide store behind bound instruments: per metric, one series per attribute set,
+ * aggregated in place (plain numbers, a fixed bucket array). A `MetricProducer` reads it at
+ * collection time; recording never hashes attributes or allocates.
+ *
+ * Kept on `globalThis` under a registered symbol, so two copies of `@otelkit/core` in one process
+ * (a bridge resolving its own copy) still share one store and one producer.
+ */
+export class MetricStore {
+  /** Streams by metric name; the first definition registered for a name wins. */
+  readonly streams = new Map<string, MetricStream>();
+  /** Producers currently attached to a reader: while > 0, bound instruments aggregate here. */
+  attachedProducers = 0;
+  /** Attribute sets per metric stream, as the SDK's `aggregationCardinalityLimit` counts them. */
+  cardinalityLimit = 2000;
+  /** Measurements dropped because they were negative, NaN or infinite (reported once through diag). */
+  invalidMeasurements = 0;
+
+  /** The stream of `definition` (created on first use) in instrumentation scope `scope`. */
+  stream(definition: MetricDefinition, scope: string): MetricStream {
+    let stream = this.streams.get(definition.name);
+    if (stream === undefined) {
+      stream = new MetricStream(definition, scope, this);
+      this.streams.set(definition.name, stream);
+    }
+    return stream;
+  }
+}
+
+/** The attributes of the series that every attribute set past the cardinality limit folds into. */
+export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+
+/** One metric: its definition, scope and series by attribute set. */
+export class MetricStream {
+  readonly series = new Map<string, Series>();
+  overflow: Series | undefined;
+  readonly boundaries: readonly number[];
+
+  constructor(
+    readonly definition: MetricDefinition,
+    readonly scope: string,
+    private readonly store: MetricStore,
+  ) {
+    this.boundaries = Object.freeze([...(definition.buckets ?? [])]);
+  }
+
+  /**
+   * The series of `attributes`: an existing one, a new one, or, once the stream holds
+   * `cardinalityLimit - 1` sets (the SDK's rule), the overflow series.
+   */
+  seriesFor(attributes: Attributes): Series {
+    const key = attributeKey(attributes);
+    const existing = this.series.get(key);
+    if (existing !== undefined) return existing;
+    if (this.series.size >= this.store.cardinalityLimit - 1) {
+      this.overflow ??= this.newSeries(OVERFLOW_ATTRIBUTES);
+      return this.overflow;
+    }
+    const created = this.newSeries(Object.freeze({ ...attributes }));
+    this.series.set(key, created);
+    return created;
+  }
+
+  private newSeries(attributes: Attributes): Series {
+    return this.definition.kind === 'histogram'
+      ? new HistogramSeries(attributes, this.boundaries)
+      : new SumSeries(attributes);
+  }
+}
+
+/** A cumulative sum series (counter). */
+export class SumSeries {
+  readonly kind = 'sum';
+  readonly startTimeMs = Date.now();
+  value = 0;
+  recorded = false;
+
+  constructor(readonly attributes: Attributes) {}
+}
+
+/** A cumulative explicit-bucket histogram series: bucket i counts values in (b[i-1], b[i]]. */
+export class HistogramSeries {
+  readonly kind = 'histogram';
+  readonly startTimeMs = Date.now();
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  constructor(
+    readonly attributes: Attributes,
+    readonly boundaries: readonly number[],
+  ) {
+    this.counts = new Float64Array(boundaries.length + 1);
+  }
+}
+
+export type Series = SumSeries | HistogramSeries;
+
+/** A stable key for an attribute set: its entries sorted by key (computed once, at bind time). */
+export function attributeKey(attributes: Attributes): string {
+  const keys = Object.keys(attributes).sort();
+  const entries: Array<[string, AttributeValue | undefined]> = [];
+  for (const key of keys) {
+    const value = attributes[key];
+    if (value !== undefined) entries.push([key, value]);
+  }
+  return JSON.stringify(entries);
+}
+
+const STORE_KEY = Symbol.for('otelkit.metric-store.v1');
+
+/** The process's one store (shared by every copy of `@otelkit/core`). */
+export function metricStore(): MetricStore {
+  const holder = globalThis as { [STORE_KEY]?: MetricStore };
+  holder[STORE_KEY] ??= new MetricStore();
+  return holder[STORE_KEY];
+}
