@@ -1,6 +1,5 @@
-import type { Histogram, Meter, Observable } from '@opentelemetry/api';
+import type { Meter, Observable } from '@opentelemetry/api';
 import {
-  CIRCUIT_BREAKER_CALL_DURATION,
   CIRCUIT_BREAKER_CALLS,
   CIRCUIT_BREAKER_CONSECUTIVE_FAILURES,
   CIRCUIT_BREAKER_LAST_TRANSITION_TIME,
@@ -13,10 +12,12 @@ import {
 /** Scope name of every instrument this package creates. */
 export const SCOPE = '@otelkit/circuit-breaker';
 
-/** The instruments of one meter; created once per meter and shared by every bound breaker. */
+/**
+ * The observable instruments of one meter; created once per meter and shared by every bound breaker.
+ * (The call duration is a bound histogram of `@otelkit/core`, see the recorder.)
+ */
 export interface BreakerInstruments {
   readonly meter: Meter;
-  readonly duration: Histogram;
   readonly state: Observable;
   readonly calls: Observable;
   readonly transitions: Observable;
@@ -33,7 +34,6 @@ export function breakerInstruments(): BreakerInstruments {
   if (instruments === undefined) {
     instruments = {
       meter,
-      duration: createInstrument(meter, CIRCUIT_BREAKER_CALL_DURATION),
       state: createInstrument(meter, CIRCUIT_BREAKER_STATE),
       calls: createInstrument(meter, CIRCUIT_BREAKER_CALLS),
       transitions: createInstrument(meter, CIRCUIT_BREAKER_TRANSITIONS),

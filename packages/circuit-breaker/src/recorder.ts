@@ -1,6 +1,6 @@
 import { diag, type Attributes, type BatchObservableCallback } from '@opentelemetry/api';
-import { ATTR, contain } from '@otelkit/core';
-import { breakerInstruments, type BreakerInstruments } from './instruments.js';
+import { ATTR, bindHistogram, CIRCUIT_BREAKER_CALL_DURATION, contain, type BoundHistogram } from '@otelkit/core';
+import { breakerInstruments, SCOPE, type BreakerInstruments } from './instruments.js';
 import { addActiveSpanEvent, REJECTED_EVENT, STATE_CHANGE_EVENT } from './span-events.js';
 import type { CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
 
@@ -57,13 +57,13 @@ export class BreakerRecorder {
   private readonly transitions = new Map<string, TransitionCount>();
   private readonly rejectedEventAttributes: Record<CircuitBreakerState, Attributes>;
   private readonly callback: BatchObservableCallback;
-  private readonly recordDuration: boolean;
+  /** The call-duration histogram bound per outcome (none when durations are off). */
+  private readonly durations: Record<CircuitBreakerOutcome, BoundHistogram> | undefined;
 
   constructor(spec: RecorderSpec) {
     this.spec = spec;
     this.name = spec.name;
     this.state = spec.initialState;
-    this.recordDuration = spec.recordDuration;
     this.lastTransitionSeconds = Date.now() / 1000;
     this.instruments = breakerInstruments();
     const nameKey = ATTR.CIRCUIT_BREAKER_NAME;
@@ -72,6 +72,11 @@ export class BreakerRecorder {
     for (const outcome of ALL_OUTCOMES)
       outcomeAttributes[outcome] = Object.freeze({ [nameKey]: spec.name, [ATTR.CIRCUIT_BREAKER_OUTCOME]: outcome });
     this.outcomeAttributes = outcomeAttributes;
+    if (spec.recordDuration) {
+      const durations = {} as Record<CircuitBreakerOutcome, BoundHistogram>;
+      for (const outcome of ALL_OUTCOMES) durations[outcome] = bindHistogram(CIRCUIT_BREAKER_CALL_DURATION, outcomeAttributes[outcome], { scope: SCOPE });
+      this.durations = durations;
+    }
     const rejected = {} as Record<CircuitBreakerState, Attributes>;
     for (const state of ALL_STATES)
       rejected[state] = Object.freeze({ [nameKey]: spec.name, [ATTR.CIRCUIT_BREAKER_STATE]: state });
@@ -105,8 +110,7 @@ export class BreakerRecorder {
     if (outcome === 'success') this.consecutiveFailures = 0;
     else if (outcome === 'failure' || outcome === 'timeout') this.consecutiveFailures++;
     else if (outcome === 'rejected') addActiveSpanEvent(REJECTED_EVENT, this.rejectedEventAttributes[this.state]);
-    if (this.recordDuration && durationSeconds !== undefined && durationSeconds >= 0 && durationSeconds < Infinity)
-      this.instruments.duration.record(durationSeconds, this.outcomeAttributes[outcome]);
+    if (this.durations !== undefined && durationSeconds !== undefined) this.durations[outcome].record(durationSeconds);
   }
 
   /** Moves to `next`: counts the transition, stamps its time, adds a span event and a diagnostic line (warn when it opens). */

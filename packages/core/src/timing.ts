@@ -2,8 +2,8 @@ import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
 import { ATTR } from './catalog/attributes.js';
 import { OPERATION_DURATION } from './catalog/operation.js';
 import { describeError, reportOnce } from './diagnostics.js';
+import { bindHistogram, type BoundHistogram } from './bound/instruments.js';
 import { createInstrument } from './instruments.js';
-import { getOtelkitMeter } from './meter.js';
 
 /** Outcome of a timed operation, the `operation.outcome` attribute. */
 export type OperationOutcome = 'success' | 'error';
@@ -26,11 +26,16 @@ export interface OperationTimer {
 export type OperationTimerOptions = {
   /** `operation.type` of every measurement, e.g. `db`, `message`, `job`. */
   type?: string;
-  /** Meter to record through. @default the global meter for `@otelkit/core` */
+  /**
+   * Meter to record through (each record then hashes its attributes, as SDK instruments do).
+   * @default otelkit's bound histograms, which reach the global meter provider's readers
+   */
   meter?: Meter;
 };
 
 const MAX_ERROR_TYPE_LENGTH = 64;
+/** Operation names whose bound histograms a timer caches (the store's cardinality limit still applies past it). */
+const MAX_BOUND_NAMES = 1000;
 
 /**
  * `error.type` of a failure: the error's class name (`TypeError`, `QueryTimeoutError`), or
@@ -55,14 +60,36 @@ export function errorTypeOf(error: unknown): string {
  */
 export function createOperationTimer(options: OperationTimerOptions = {}): OperationTimer {
   let histogram: Histogram | undefined;
+  // Without a meter of the caller's, durations go to bound histograms, one per (name, outcome,
+  // error type) when no extra attributes are given: a record is then a bucket update.
+  const bound = new Map<string, Map<string, BoundHistogram>>();
+  const pointAttributes = (name: string, attributes: Attributes | undefined, errorType: string | undefined): Attributes => {
+    const point: Attributes = { ...attributes, [ATTR.OPERATION_NAME]: name };
+    if (options.type !== undefined) point[ATTR.OPERATION_TYPE] = options.type;
+    point[ATTR.OPERATION_OUTCOME] = errorType === undefined ? 'success' : 'error';
+    if (errorType !== undefined) point[ATTR.ERROR_TYPE] = errorType;
+    return point;
+  };
+  const boundFor = (name: string, errorType: string | undefined): BoundHistogram => {
+    let byOutcome = bound.get(name);
+    if (byOutcome === undefined) bound.set(name, (byOutcome = new Map()));
+    const key = errorType ?? '';
+    let histogram = byOutcome.get(key);
+    if (histogram === undefined) byOutcome.set(key, (histogram = bindHistogram(OPERATION_DURATION, pointAttributes(name, undefined, errorType))));
+    return histogram;
+  };
   const record = (name: string, startMs: number, attributes: Attributes | undefined, failed: boolean, error: unknown): void => {
     try {
-      histogram ??= createInstrument(options.meter ?? getOtelkitMeter(), OPERATION_DURATION);
-      const point: Attributes = { ...attributes, [ATTR.OPERATION_NAME]: name };
-      if (options.type !== undefined) point[ATTR.OPERATION_TYPE] = options.type;
-      point[ATTR.OPERATION_OUTCOME] = failed ? 'error' : 'success';
-      if (failed) point[ATTR.ERROR_TYPE] = errorTypeOf(error);
-      histogram.record((performance.now() - startMs) / 1000, point);
+      const seconds = (performance.now() - startMs) / 1000;
+      const errorType = failed ? errorTypeOf(error) : undefined;
+      if (options.meter !== undefined) {
+        histogram ??= createInstrument(options.meter, OPERATION_DURATION);
+        histogram.record(seconds, pointAttributes(name, attributes, errorType));
+      } else if (attributes === undefined && bound.size < MAX_BOUND_NAMES) {
+        boundFor(name, errorType).record(seconds);
+      } else {
+        bindHistogram(OPERATION_DURATION, pointAttributes(name, attributes, errorType)).record(seconds);
+      }
     } catch (recordError) {
       reportOnce('operation-timer.record', `recording operation "${name}" failed: ${describeError(recordError)}`);
     }

@@ -1,4 +1,4 @@
-import type { Attributes, BatchObservableResult, Histogram, Meter, Observable } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import {
   ATTR,
   DB_CLIENT_CONNECTION_COUNT,
@@ -11,8 +11,10 @@ import {
   DB_CLIENT_CONNECTION_USE_TIME,
   DB_CLIENT_CONNECTION_UTILIZATION,
   DB_CLIENT_CONNECTION_WAIT_TIME,
+  bindHistogram,
   createInstrument,
   describeError,
+  type BoundHistogram,
   getOtelkitMeter,
   reportOnce,
 } from '@otelkit/core';
@@ -29,9 +31,6 @@ interface DbPoolInstruments {
   readonly pending: Observable;
   readonly timeouts: Observable;
   readonly utilization: Observable;
-  readonly waitTime: Histogram;
-  readonly useTime: Histogram;
-  readonly createTime: Histogram;
 }
 
 const instrumentsByMeter = new WeakMap<Meter, DbPoolInstruments>();
@@ -47,9 +46,6 @@ function dbPoolInstruments(meter: Meter): DbPoolInstruments {
       pending: createInstrument(meter, DB_CLIENT_CONNECTION_PENDING_REQUESTS),
       timeouts: createInstrument(meter, DB_CLIENT_CONNECTION_TIMEOUTS),
       utilization: createInstrument(meter, DB_CLIENT_CONNECTION_UTILIZATION),
-      waitTime: createInstrument(meter, DB_CLIENT_CONNECTION_WAIT_TIME),
-      useTime: createInstrument(meter, DB_CLIENT_CONNECTION_USE_TIME),
-      createTime: createInstrument(meter, DB_CLIENT_CONNECTION_CREATE_TIME),
     };
     instrumentsByMeter.set(meter, instruments);
   }
@@ -74,8 +70,8 @@ export interface DbPoolMetricsOptions {
 
 /**
  * The metrics of one bound database-style pool: one batch observable callback reading the library's
- * counters at collection time, plain-number timeout counting, and three duration histograms with
- * attributes built once.
+ * counters at collection time, plain-number timeout counting, and three duration histograms bound
+ * once to the pool's attributes (otelkit's bound instruments: a record is a bucket update).
  */
 export class DbPoolMetrics {
   readonly attributes: Attributes;
@@ -88,11 +84,18 @@ export class DbPoolMetrics {
   private nextWaiter = 0;
   private timeouts = 0;
   private readonly callback: (result: BatchObservableResult) => void;
+  private readonly waitTime: BoundHistogram;
+  private readonly useTime: BoundHistogram;
+  private readonly createTime: BoundHistogram;
 
   constructor(private readonly options: DbPoolMetricsOptions) {
     this.attributes = Object.freeze({ [ATTR.DB_CLIENT_CONNECTION_POOL_NAME]: options.poolName });
     this.idleAttributes = Object.freeze({ ...this.attributes, [ATTR.DB_CLIENT_CONNECTION_STATE]: 'idle' });
     this.usedAttributes = Object.freeze({ ...this.attributes, [ATTR.DB_CLIENT_CONNECTION_STATE]: 'used' });
+    const scope = { scope: POOL_SCOPE };
+    this.waitTime = bindHistogram(DB_CLIENT_CONNECTION_WAIT_TIME, this.attributes, scope);
+    this.useTime = bindHistogram(DB_CLIENT_CONNECTION_USE_TIME, this.attributes, scope);
+    this.createTime = bindHistogram(DB_CLIENT_CONNECTION_CREATE_TIME, this.attributes, scope);
     this.meter = getOtelkitMeter(POOL_SCOPE);
     this.instruments = dbPoolInstruments(this.meter);
     const i = this.instruments;
@@ -132,28 +135,22 @@ export class DbPoolMetrics {
     if (started === undefined) return;
     this.waiters.delete(token);
     if (outcome === 'timeout') this.timeouts++;
-    else if (outcome === 'acquired') {
-      try {
-        this.instruments.waitTime.record((performance.now() - started) / 1000, this.attributes);
-      } catch (error) {
-        reportOnce('pool.wait_time', `recording wait_time failed and was ignored: ${describeError(error)}`);
-      }
-    }
+    else if (outcome === 'acquired') this.waitTime.record((performance.now() - started) / 1000);
   }
 
   /** Records how long a connection was lent out. */
   recordUseTime(seconds: number): void {
-    this.instruments.useTime.record(seconds, this.attributes);
+    this.useTime.record(seconds);
   }
 
   /** Records how long creating a connection took. */
   recordCreateTime(seconds: number): void {
-    this.instruments.createTime.record(seconds, this.attributes);
+    this.createTime.record(seconds);
   }
 
   /** Records an acquire wait measured by the caller. */
   recordWaitTime(seconds: number): void {
-    this.instruments.waitTime.record(seconds, this.attributes);
+    this.waitTime.record(seconds);
   }
 
   /** Counts an acquire timeout reported by the caller. */
