@@ -3,6 +3,7 @@
 // Run: npx tsc -b packages/core packages/pool && node bench/pool-acquire.mjs   (pg part needs PostgreSQL on 127.0.0.1:5432)
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { createOtelkitMetricProducer } from '@otelkit/core';
 import genericPool from 'generic-pool';
 import tarn from 'tarn';
 import pg from 'pg';
@@ -12,7 +13,8 @@ class PullReader extends MetricReader {
   async onForceFlush() {}
   async onShutdown() {}
 }
-const reader = new PullReader();
+// As under @otelkit/node: otelkit's producer on the reader, so bound histograms take the fast path.
+const reader = new PullReader({ metricProducers: [createOtelkitMetricProducer()] });
 metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
 
 const ROUNDS = 7;

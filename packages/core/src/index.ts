@@ -80,4 +80,4 @@ export {
 export { contain, describeError, reportOnce } from './diagnostics.js';
 export { createHandle, noopHandle, type BridgeHandle } from './handle.js';
 export type { ReadinessCheck, ReadinessResult } from './readiness.js';
-export type { ModuleBridge } from './module-bridge.js';
+export { lazyModuleBridges, type ModuleBridge, type ModuleBridgeDescription } from './module-bridge.js';

@@ -22,3 +22,42 @@ export interface ModuleBridge {
   /** Whether the bridge is on when nothing configures it. @default true */
   readonly enabledByDefault?: boolean;
 }
+
+/** What the preload needs of a zero-code bridge before its module loads: everything but the code. */
+export type ModuleBridgeDescription = Pick<ModuleBridge, 'name' | 'moduleName' | 'supportedVersions' | 'enabledByDefault'>;
+
+/**
+ * Zero-code bridges whose code loads only when the app loads one of their modules: `descriptions`
+ * say what to watch, and `load` (synchronous, e.g. a `createRequire` of the bridge's own module) is
+ * called once, at the first `patch`, for the full bridges with those names. A preload that never
+ * sees `pg` never loads the pool bridge's code.
+ *
+ * @example
+ * export const poolZeroCodeBridges = lazyModuleBridges(
+ *   [{ name: 'pg', moduleName: 'pg', supportedVersions: ['>=8 <9'] }],
+ *   () => require('./module-bridges.js').poolModuleBridges,
+ * );
+ */
+export function lazyModuleBridges(
+  descriptions: readonly ModuleBridgeDescription[],
+  load: () => readonly ModuleBridge[],
+): readonly ModuleBridge[] {
+  let loaded: readonly ModuleBridge[] | undefined;
+  const bridgeNamed = (name: string): ModuleBridge => {
+    loaded ??= load();
+    const bridge = loaded.find((candidate) => candidate.name === name);
+    if (bridge === undefined) throw new Error(`no zero-code bridge named "${name}" in the loaded code`);
+    return bridge;
+  };
+  return Object.freeze(
+    descriptions.map((description) =>
+      Object.freeze({
+        ...description,
+        patch: (moduleExports: unknown, moduleVersion: string | undefined) => bridgeNamed(description.name).patch(moduleExports, moduleVersion),
+        unpatch: (moduleExports: unknown) => {
+          if (loaded !== undefined) bridgeNamed(description.name).unpatch?.(moduleExports);
+        },
+      }),
+    ),
+  );
+}

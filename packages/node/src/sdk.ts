@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
@@ -152,8 +151,8 @@ class RunningSdk implements OtelkitSdk {
     );
     const instrumentations: Instrumentation[] = [
       new HttpInstrumentation(httpClientInstrumentationConfig()),
-      // Middleware spans and http.route on spans; metrics read express's own route without it.
-      ...(this.tracing.provider ? [new ExpressInstrumentation()] : []),
+      // Middleware spans (express) when spans are recorded; metrics read express's own route without it.
+      ...this.tracing.instrumentations,
       ...(config.runtimeMetrics ? [new RuntimeNodeInstrumentation()] : []),
       ...enabledBridges(bridges, config.bridgesDisabled).map(moduleBridgeInstrumentation),
       ...extraInstrumentations,

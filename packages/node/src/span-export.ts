@@ -1,0 +1,119 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type ReadableSpan,
+  type Sampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { describeError, reportOnce } from '@otelkit/core';
+import type { OtelkitConfig, TracesExporterName } from './config.js';
+
+/*
+ * Span recording and export: the SDK tracer provider, samplers, the batch processor and exporters,
+ * and instrumentation-express's middleware spans. Loaded (synchronously, by tracing.ts) only when
+ * spans are exported, so a process that exports none never loads the trace SDK.
+ */
+
+/** The sampler `OTEL_TRACES_SAMPLER[_ARG]` names. */
+export function samplerFor(config: Pick<OtelkitConfig, 'sampler' | 'samplerRatio'>): Sampler {
+  switch (config.sampler) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(config.samplerRatio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.samplerRatio) });
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/**
+ * The span exporter the configuration asks for, or none:
+ * - `OTEL_TRACES_EXPORTER=none`: none;
+ * - `console`: spans printed to stdout;
+ * - `otlp`, or unset with an OTLP endpoint configured: OTLP/HTTP (protobuf, or JSON by protocol);
+ * - unset and no endpoint: none. Spans are still created (trace ids propagate and reach the
+ *   `traceresponse` header) but nothing is sent; one info line says so.
+ */
+export function spanExporterFor(config: OtelkitConfig, name: Exclude<TracesExporterName, 'none'>): SpanExporter {
+  if (name === 'console') return new ConsoleSpanExporter();
+  return new LazyOtlpSpanExporter(config);
+}
+
+/**
+ * The OTLP/HTTP span exporter, imported in the background at start: start() stays synchronous and
+ * process start-up does not wait for the exporter's modules (about 20 ms here). Spans ended before
+ * the import finishes wait for it in the batch processor's queue.
+ */
+class LazyOtlpSpanExporter implements SpanExporter {
+  private readonly exporter: Promise<SpanExporter | undefined>;
+
+  constructor(config: OtelkitConfig) {
+    this.exporter = importOtlpSpanExporter(config);
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.exporter.then(
+      (exporter) =>
+        exporter
+          ? exporter.export(spans, resultCallback)
+          : resultCallback({ code: ExportResultCode.FAILED, error: new Error('OTLP span exporter unavailable') }),
+      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
+    );
+  }
+
+  async forceFlush(): Promise<void> {
+    await (await this.exporter)?.forceFlush?.();
+  }
+
+  async shutdown(): Promise<void> {
+    await (await this.exporter)?.shutdown();
+  }
+}
+
+async function importOtlpSpanExporter(config: OtelkitConfig): Promise<SpanExporter | undefined> {
+  const options = {
+    ...(config.otlpTracesEndpoint ? { url: config.otlpTracesEndpoint } : {}),
+    headers: config.otlpTracesHeaders,
+  };
+  try {
+    if (config.otlpTracesProtocol === 'http/json') {
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+      return new OTLPTraceExporter(options);
+    }
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+    return new OTLPTraceExporter(options);
+  } catch (error) {
+    reportOnce('traces.otlp', `OTLP span export is unavailable: ${describeError(error)}`);
+    return undefined;
+  }
+}
+
+
+/** The recording side: a registered SDK tracer provider exporting through a batch processor. */
+export function startSpanExport(
+  config: OtelkitConfig,
+  resource: Resource,
+  exporterName: Exclude<TracesExporterName, 'none'>,
+  contextManager: AsyncLocalStorageContextManager,
+): { provider: NodeTracerProvider; instrumentations: Instrumentation[] } {
+  const exporter = spanExporterFor(config, exporterName);
+  const provider = new NodeTracerProvider({ resource, sampler: samplerFor(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
+  provider.register({ contextManager });
+  return { provider, instrumentations: [new ExpressInstrumentation()] };
+}
