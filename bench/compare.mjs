@@ -22,7 +22,7 @@
 // with `npm ci --prefix bench/peers`. They live there, not in bench/ itself: a bench/node_modules would
 // shadow the root OpenTelemetry packages for every script in bench/. Loopback (127.0.0.1) only.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
@@ -48,6 +48,8 @@ const startupRuns = Math.max(1, Number(options['startup-runs']));
 const microRounds = Math.max(1, Number(options['micro-rounds']));
 const sections = new Set(options.only.split(',').map((s) => s.trim()));
 const WARMUP_SECONDS = 2;
+const CORE0_NOISE_PCT = 10; // flag a round when this much of core 0 went elsewhere during the measured run
+const SATURATED_PCT = 90; // flag a round when the server used less of core 0 (load generator starved?)
 
 const bench = import.meta.dirname;
 const root = join(bench, '..');
@@ -286,6 +288,13 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/** Busy and steal ticks of one CPU from /proc/stat (user nice system idle iowait irq softirq steal ...). */
+function cpuTicks(cpu) {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `));
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+}
+
 function rssMb(pid) {
   const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return Number(kb) / 1024;
@@ -352,15 +361,20 @@ async function measureVariant(variant, sink) {
     await waitReady(server.port);
     const sinkBefore = variant.usesSink ? await sinkStats(sink) : undefined;
     const warm = await wrk(server.port, WARMUP_SECONDS);
-    const cpuBefore = cpuSeconds(server.pid);
+    const [cpuBefore, core0Before] = [cpuSeconds(server.pid), cpuTicks(0)];
     const load = await wrk(server.port, seconds);
-    const cpuAfter = cpuSeconds(server.pid);
+    const [cpuAfter, core0After] = [cpuSeconds(server.pid), cpuTicks(0)];
+    const core0Total = core0After.total - core0Before.total;
     const sample = {
       ...load,
       cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1e6) / load.requests,
       cpuSeconds: cpuAfter - cpuBefore,
       rssMb: rssMb(server.pid),
       errors: load.non2xx + load.socketErrors + warm.non2xx + warm.socketErrors,
+      // Core 0 time not spent in the server (other processes, unattributed interrupts) and stolen by the hypervisor.
+      core0OtherPct: (100 * (core0After.busy - core0Before.busy - (cpuAfter - cpuBefore) * CLK_TCK)) / core0Total,
+      core0StealPct: (100 * (core0After.steal - core0Before.steal)) / core0Total,
+      serverBusyPct: (100 * (cpuAfter - cpuBefore) * CLK_TCK) / core0Total, // < 100: the server was not saturated
     };
     sample.note = variant.check ? await variant.check({ port: server.port, env }).catch((error) => `check failed: ${error.message}`) : undefined;
     if (variant.usesSink) {
@@ -384,6 +398,9 @@ function describeSample(name, round, sample) {
     `round ${round + 1}  ${name.padEnd(16)} ${fixed(sample.rps, 0).padStart(7)} req/s  cpu ${fixed(sample.cpuUsPerRequest, 1).padStart(6)} µs/req` +
     `  p50 ${fixed(sample.p50, 2)} ms  p99 ${fixed(sample.p99, 2)} ms  rss ${fixed(sample.rssMb, 1)} MB`;
   if (sample.errors) line += `  !! ${sample.errors} errors/non-2xx`;
+  if (sample.core0OtherPct > CORE0_NOISE_PCT || sample.core0StealPct > CORE0_NOISE_PCT)
+    line += `  !! core 0 not the server's alone: ${fixed(sample.core0OtherPct, 0)} % other, ${fixed(sample.core0StealPct, 0)} % stolen`;
+  if (sample.serverBusyPct < SATURATED_PCT) line += `  !! server busy only ${fixed(sample.serverBusyPct, 0)} % of core 0 (load-limited: CPU/request may read high)`;
   if (sample.sink) {
     const { requests, bytes, spans, served } = sample.sink;
     line += `\n         sink: ${requests} span export requests, ${fixed(bytes / 1024, 0)} KiB, ${spans} spans for ${served} requests served`;
@@ -590,8 +607,17 @@ function targetRows(http, startup, micro) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Modification times of the built packages: a rebuild during the run means the otelkit figures mix builds. */
+function distStamp() {
+  return ['core', 'node', 'circuit-breaker', 'pool']
+    .map((name) => join(root, 'packages', name, 'dist', 'index.js'))
+    .map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0))
+    .join(',');
+}
+
 async function main() {
   preflight();
+  const stampAtStart = distStamp();
   const info = versions();
   const machine = `${cpus().length} CPUs (${cpus()[0]?.model.trim()}), node ${process.version}, ${new Date().toISOString()}`;
   console.log(`compare.mjs: ${machine}`);
@@ -601,6 +627,7 @@ async function main() {
   const startup = sections.has('startup') ? await runStartup() : undefined;
   const micro = sections.has('micro') ? await runMicro() : undefined;
 
+  if (distStamp() !== stampAtStart) console.log('\n!! packages/*/dist was rebuilt during this run: the otelkit figures may mix two builds; run again.');
   console.log('\n=== Targets ===');
   const targets = targetRows(http, startup, micro);
   printTable(targets);
