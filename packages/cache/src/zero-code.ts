@@ -8,10 +8,10 @@ import { lazyModuleBridges, type ModuleBridge } from '@otelkit/core';
  */
 export const cacheZeroCodeBridges: readonly ModuleBridge[] = lazyModuleBridges(
   [
-    { name: 'lru-cache', moduleName: 'lru-cache', supportedVersions: ['>=10 <12'] },
+    { name: 'lru-cache', moduleName: 'lru-cache', esModule: true, supportedVersions: ['>=10 <12'] },
     { name: 'node-cache', moduleName: 'node-cache', supportedVersions: ['>=5 <6'] },
-    { name: 'keyv', moduleName: 'keyv', supportedVersions: ['>=5 <6'] },
-    { name: 'cache-manager', moduleName: 'cache-manager', supportedVersions: ['>=7 <8'] },
+    { name: 'keyv', moduleName: 'keyv', esModule: true, supportedVersions: ['>=5 <6'] },
+    { name: 'cache-manager', moduleName: 'cache-manager', esModule: true, supportedVersions: ['>=7 <8'] },
   ],
   () => (createRequire(import.meta.url)('./module-bridges.js') as typeof import('./module-bridges.js')).cacheModuleBridges,
 );

@@ -21,10 +21,16 @@ export interface ModuleBridge {
   readonly unpatch?: (moduleExports: unknown) => void;
   /** Whether the bridge is on when nothing configures it. @default true */
   readonly enabledByDefault?: boolean;
+  /**
+   * Whether the module ships an ES-module build that an ES-module app loads (lru-cache, keyv):
+   * binding it zero-code there needs the ESM loader hook. CommonJS modules need no such hook.
+   * @default false
+   */
+  readonly esModule?: boolean;
 }
 
 /** What the preload needs of a zero-code bridge before its module loads: everything but the code. */
-export type ModuleBridgeDescription = Pick<ModuleBridge, 'name' | 'moduleName' | 'supportedVersions' | 'enabledByDefault'>;
+export type ModuleBridgeDescription = Pick<ModuleBridge, 'name' | 'moduleName' | 'supportedVersions' | 'enabledByDefault' | 'esModule'>;
 
 /**
  * Zero-code bridges whose code loads only when the app loads one of their modules: `descriptions`

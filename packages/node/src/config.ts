@@ -72,6 +72,14 @@ export type OtelkitConfig = {
   healthCheckTimeoutMs: number;
   /** `OTELKIT_BRIDGES_DISABLED`: names of zero-code bridges to leave off (`all` for every one). */
   bridgesDisabled: string[];
+  /**
+   * `OTELKIT_ESM_LOADER`: when the preload registers Node's ESM loader hook (import-in-the-middle),
+   * which starts a loader thread (about 45 ms) and routes every later `import` through it.
+   * `auto`: only for an ES-module entry whose package.json depends on a library that a bridge must
+   * catch as an ES module (lru-cache, keyv, cache-manager); CommonJS libraries are caught without it.
+   * @default 'auto'
+   */
+  esmLoader: 'auto' | 'always' | 'never';
 };
 
 const DEFAULTS: OtelkitConfig = {
@@ -99,6 +107,7 @@ const DEFAULTS: OtelkitConfig = {
   httpRequestHeaders: [],
   traceResponseHeader: true,
   runtimeMetrics: true,
+  esmLoader: 'auto',
   healthCheckTimeoutMs: 2000,
   bridgesDisabled: [],
 };
@@ -163,6 +172,7 @@ export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; 
   config.httpRequestHeaders = (reader.list('OTELKIT_HTTP_REQUEST_HEADERS') ?? []).map((h) => h.toLowerCase());
   config.traceResponseHeader = reader.boolean('OTELKIT_TRACE_RESPONSE_HEADER', true);
   config.runtimeMetrics = reader.boolean('OTELKIT_RUNTIME_METRICS', true);
+  config.esmLoader = reader.oneOf('OTELKIT_ESM_LOADER', ['auto', 'always', 'never'] as const, 'auto');
   config.healthCheckTimeoutMs = reader.number('OTELKIT_HEALTH_CHECK_TIMEOUT_MS', DEFAULTS.healthCheckTimeoutMs, { min: 1, integer: true });
   config.bridgesDisabled = reader.list('OTELKIT_BRIDGES_DISABLED') ?? [];
   return { config, problems };

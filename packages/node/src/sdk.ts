@@ -15,6 +15,7 @@ import {
   type ReadinessCheck,
 } from '@otelkit/core';
 import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
+import { hookCommonJsLoadedFromEsm } from './cjs-from-esm.js';
 import { configFromEnv, NEVER_CAPTURED_HEADERS, reportConfigProblems, type OtelkitConfig } from './config.js';
 import { StderrDiagLogger } from './diag-logger.js';
 import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
@@ -160,6 +161,7 @@ class RunningSdk implements OtelkitSdk {
     this.cleanups.push(
       registerInstrumentations({ instrumentations, ...(this.tracing.provider ? { tracerProvider: this.tracing.provider } : {}), meterProvider: this.metrics.provider }),
     );
+    this.cleanups.push(hookCommonJsLoadedFromEsm());
     this.serviceMetrics = registerServiceMetrics();
 
     const scrape = this.metrics.prometheus ? () => this.metrics.prometheus!.scrape() : undefined;

@@ -45,6 +45,17 @@ describe('zero-code bridges under the preload', () => {
     expect(open.map((s) => s.labels.http_connection_state).sort()).toEqual(['active', 'idle']);
   });
 
+  it('bridge CommonJS libraries an ES-module app imports without the ESM loader thread', async () => {
+    const samples = await scrapeAfterRequests('pg-app.mjs', { OTELKIT_ESM_LOADER: 'never' });
+    const pool = samples.filter((s) => s.name === 'db_client_connection_count' && s.labels.db_client_connection_pool_name === '127.0.0.1:5432/test');
+    expect(pool.map((s) => s.labels.db_client_connection_state).sort()).toEqual(['idle', 'used']);
+    expect(samples.find((s) => s.name === 'db_client_connection_wait_time_seconds_count')?.value).toBe(2);
+    // lru-cache's ES-module build is only reachable through the loader hook: not bridged here.
+    expect(samples.some((s) => s.name === 'cache_requests_total')).toBe(false);
+    // node:http imported as an ES module still gets server metrics.
+    expect(samples.some((s) => s.name === 'http_server_request_duration_seconds_count')).toBe(true);
+  });
+
   it('leave a bridge off when OTELKIT_BRIDGES_DISABLED names it', async () => {
     const samples = await scrapeAfterRequests('pg-app.mjs', { OTELKIT_BRIDGES_DISABLED: 'pg' });
     expect(samples.some((s) => s.name.startsWith('db_client_connection'))).toBe(false);

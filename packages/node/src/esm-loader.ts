@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { dirname, extname, join, parse } from 'node:path';
+import type { ModuleBridge } from '@otelkit/core';
+import type { OtelkitConfig } from './config.js';
+
+type PackageJson = { type?: unknown; dependencies?: unknown; devDependencies?: unknown; optionalDependencies?: unknown; peerDependencies?: unknown };
+
+/** The package.json nearest to `file`, walking up (what Node reads for `"type"`). */
+function nearestPackageJson(file: string): PackageJson | undefined {
+  let folder = dirname(file);
+  const { root } = parse(folder);
+  for (;;) {
+    try {
+      return JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as PackageJson;
+    } catch {
+      // none (or unreadable) here: keep walking up
+    }
+    if (folder === root) return undefined;
+    folder = dirname(folder);
+  }
+}
+
+/** The package a module specifier belongs to: `lru-cache` for `lru-cache`, `@keyv/redis` for `@keyv/redis/x`. */
+function packageOf(moduleName: string): string {
+  const parts = moduleName.split('/');
+  return moduleName.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/**
+ * Whether the preload should register Node's ESM loader hook (import-in-the-middle). It costs a
+ * loader thread at start-up (about 45 ms here) and a round trip to it for every later `import`, and
+ * it is only needed to patch ES modules: CommonJS libraries, also when an ES-module app imports them,
+ * are patched without it. So in `auto` mode it is registered only for an ES-module entry whose
+ * package.json depends on a module a bridge must catch as an ES module.
+ */
+export function needsEsmLoader(mode: OtelkitConfig['esmLoader'], entryScript: string | undefined, bridges: readonly ModuleBridge[]): boolean {
+  if (mode !== 'auto') return mode === 'always';
+  if (entryScript === undefined) return false;
+  const pkg = nearestPackageJson(entryScript);
+  const extension = extname(entryScript);
+  const esmEntry = extension === '.mjs' || extension === '.mts' || (extension !== '.cjs' && extension !== '.cts' && pkg?.type === 'module');
+  if (!esmEntry || pkg === undefined) return false;
+  const dependencies = new Set<string>();
+  for (const field of [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies, pkg.peerDependencies]) {
+    if (typeof field === 'object' && field !== null) for (const name of Object.keys(field)) dependencies.add(name);
+  }
+  return bridges.some((bridge) => bridge.esModule === true && dependencies.has(packageOf(bridge.moduleName)));
+}

@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_MODULE_BRIDGES } from '@otelkit/node';
+import { needsEsmLoader } from '../src/esm-loader.js';
+
+/** An app folder with this package.json and an entry file of this name; returns the entry's path. */
+function app(packageJson: object, entry: string): string {
+  const folder = mkdtempSync(join(tmpdir(), 'otelkit-esm-'));
+  writeFileSync(join(folder, 'package.json'), JSON.stringify(packageJson));
+  writeFileSync(join(folder, entry), '');
+  return join(folder, entry);
+}
+
+describe('when the preload registers the ESM loader hook', () => {
+  it('auto: for an ES-module entry that depends on a library bridged as an ES module', () => {
+    expect(needsEsmLoader('auto', app({ type: 'module', dependencies: { 'lru-cache': '^11' } }, 'main.js'), BUILTIN_MODULE_BRIDGES)).toBe(true);
+    expect(needsEsmLoader('auto', app({ devDependencies: { keyv: '^5' } }, 'main.mjs'), BUILTIN_MODULE_BRIDGES)).toBe(true);
+  });
+
+  it('auto: not for CommonJS entries, nor for ES-module apps whose bridged libraries are CommonJS', () => {
+    expect(needsEsmLoader('auto', app({ dependencies: { 'lru-cache': '^11' } }, 'main.js'), BUILTIN_MODULE_BRIDGES)).toBe(false);
+    expect(needsEsmLoader('auto', app({ type: 'module', dependencies: { 'lru-cache': '^11' } }, 'main.cjs'), BUILTIN_MODULE_BRIDGES)).toBe(false);
+    expect(needsEsmLoader('auto', app({ type: 'module', dependencies: { pg: '^8', express: '^5', opossum: '^9' } }, 'main.js'), BUILTIN_MODULE_BRIDGES)).toBe(false);
+    expect(needsEsmLoader('auto', undefined, BUILTIN_MODULE_BRIDGES)).toBe(false);
+  });
+
+  it('auto: not when the bridge that would need it is turned off', () => {
+    const entry = app({ type: 'module', dependencies: { 'lru-cache': '^11' } }, 'main.js');
+    expect(needsEsmLoader('auto', entry, BUILTIN_MODULE_BRIDGES.filter((bridge) => bridge.name !== 'lru-cache'))).toBe(false);
+  });
+
+  it('always and never override the guess', () => {
+    const entry = app({ dependencies: {} }, 'main.cjs');
+    expect(needsEsmLoader('always', entry, [])).toBe(true);
+    expect(needsEsmLoader('never', app({ type: 'module', dependencies: { 'lru-cache': '^11' } }, 'main.js'), BUILTIN_MODULE_BRIDGES)).toBe(false);
+  });
+});
