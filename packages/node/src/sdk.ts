@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
 import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import {
@@ -20,7 +19,7 @@ import { configFromEnv, NEVER_CAPTURED_HEADERS, reportConfigProblems, type Otelk
 import { StderrDiagLogger } from './diag-logger.js';
 import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
 import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
-import { httpClientInstrumentationConfig, instrumentHttpServer } from './http-server.js';
+import { instrumentHttpServer } from './http-server.js';
 import { startMetrics, type MetricsPipeline } from './metrics.js';
 import { enabledBridges, moduleBridgeInstrumentation } from './module-bridges.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
@@ -151,8 +150,7 @@ class RunningSdk implements OtelkitSdk {
       instrumentHttpServer({ trace: this.tracing.serverTrace, attach: this.tracing.attach, traceResponseHeader: config.traceResponseHeader }),
     );
     const instrumentations: Instrumentation[] = [
-      new HttpInstrumentation(httpClientInstrumentationConfig()),
-      // Middleware spans (express) when spans are recorded; metrics read express's own route without it.
+      // Client and express middleware spans, only when spans are recorded.
       ...this.tracing.instrumentations,
       ...(config.runtimeMetrics ? [new RuntimeNodeInstrumentation()] : []),
       ...enabledBridges(bridges, config.bridgesDisabled).map(moduleBridgeInstrumentation),

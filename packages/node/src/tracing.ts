@@ -7,6 +7,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { TracerProvider } from '@opentelemetry/api';
 import { OTELKIT_VERSION } from '@otelkit/core';
 import type { AttachContext } from './http-server.js';
+import { propagateToOutgoingRequests } from './outgoing-propagation.js';
 import { PropagatingServerTrace, RecordingServerTrace, type ServerTrace } from './server-trace.js';
 import type { OtelkitConfig, TracesExporterName } from './config.js';
 
@@ -37,7 +38,7 @@ export type TracingPipeline = {
   attach: AttachContext;
   /** The SDK tracer provider, only when spans are exported. */
   provider: (TracerProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> }) | undefined;
-  /** Instrumentations that only matter when spans are recorded (express middleware spans). */
+  /** Instrumentations that only matter when spans are recorded (client spans, express middleware spans). */
   instrumentations: Instrumentation[];
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -58,6 +59,7 @@ export function startTracing(config: OtelkitConfig, resource: Resource, requestH
   if (exporterName === undefined) {
     context.setGlobalContextManager(contextManager.enable());
     propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    const stopPropagating = propagateToOutgoingRequests({ http: true, undici: true });
     return {
       serverTrace: new PropagatingServerTrace(config.sampler, config.samplerRatio),
       attach,
@@ -65,6 +67,7 @@ export function startTracing(config: OtelkitConfig, resource: Resource, requestH
       instrumentations: [],
       forceFlush: async () => {},
       shutdown: async () => {
+        stopPropagating();
         context.disable();
         propagation.disable();
       },
@@ -72,12 +75,17 @@ export function startTracing(config: OtelkitConfig, resource: Resource, requestH
   }
   const { startSpanExport } = require('./span-export.js') as typeof import('./span-export.js');
   const { provider, instrumentations } = startSpanExport(config, resource, exporterName, contextManager);
+  // instrumentation-http covers node:http clients; fetch and undici get their traceparent here.
+  const stopPropagating = propagateToOutgoingRequests({ http: false, undici: true });
   return {
     serverTrace: new RecordingServerTrace(provider.getTracer('@otelkit/node', OTELKIT_VERSION), requestHeaders),
     attach,
     provider,
     instrumentations,
     forceFlush: () => provider.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    shutdown: () => {
+      stopPropagating();
+      return provider.shutdown();
+    },
   };
 }

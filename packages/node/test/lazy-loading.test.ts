@@ -26,7 +26,7 @@ async function loadedUnderPreload(env: Record<string, string>): Promise<Record<s
 
 describe('start-up loads only what the process uses', () => {
   it('loads no bridge code and no trace SDK for an app that uses none of them', async () => {
-    expect(await loadedUnderPreload({})).toEqual({ poolBridge: 0, cacheBridge: 0, breakerBridge: 0, traceSdk: 0, expressInstrumentation: 0 });
+    expect(await loadedUnderPreload({})).toEqual({ poolBridge: 0, cacheBridge: 0, breakerBridge: 0, traceSdk: 0, expressInstrumentation: 0, httpInstrumentation: 0 });
   });
 
   it('loads the pool bridge once the app loads pg, and nothing else', async () => {
@@ -35,10 +35,11 @@ describe('start-up loads only what the process uses', () => {
     expect(loaded).toMatchObject({ cacheBridge: 0, breakerBridge: 0, traceSdk: 0 });
   });
 
-  it('loads the trace SDK and express spans only when spans are exported', async () => {
+  it('loads the trace SDK, client and express spans only when spans are exported', async () => {
     const loaded = await loadedUnderPreload({ OTEL_TRACES_EXPORTER: 'console' });
     expect(loaded.traceSdk).toBeGreaterThan(0);
     expect(loaded.expressInstrumentation).toBeGreaterThan(0);
+    expect(loaded.httpInstrumentation).toBeGreaterThan(0);
   });
 });
 
