@@ -171,6 +171,7 @@ function markdownTable(rows) {
 }
 
 const markdown = []; // sections collected for --markdown
+const failures = []; // what could not be measured; the exit code is 1 if any
 
 // ---------------------------------------------------------------------------------------------
 // Preflight: tools, build, bench-only peers.
@@ -393,6 +394,9 @@ async function measureVariant(variant, sink) {
   }
 }
 
+/** A round is clean when the server had core 0 to itself and was saturated. */
+const isClean = (sample) => sample.core0OtherPct <= CORE0_NOISE_PCT && sample.core0StealPct <= CORE0_NOISE_PCT && sample.serverBusyPct >= SATURATED_PCT;
+
 function describeSample(name, round, sample) {
   let line =
     `round ${round + 1}  ${name.padEnd(16)} ${fixed(sample.rps, 0).padStart(7)} req/s  cpu ${fixed(sample.cpuUsPerRequest, 1).padStart(6)} µs/req` +
@@ -421,9 +425,14 @@ async function runHttp() {
     for (let round = 0; round < rounds; round++) {
       const order = variants.map((_, i) => variants[(i + round) % variants.length]);
       for (const variant of order) {
-        const sample = await measureVariant(variant, sink);
-        samples[variant.name].push(sample);
-        console.log(describeSample(variant.name, round, sample));
+        try {
+          const sample = await measureVariant(variant, sink);
+          samples[variant.name].push(sample);
+          console.log(describeSample(variant.name, round, sample));
+        } catch (error) {
+          failures.push(`http ${variant.name} round ${round + 1}`);
+          console.log(`round ${round + 1}  ${variant.name.padEnd(16)} !! FAILED: ${error.message}`);
+        }
       }
     }
     return summarizeHttp(samples);
@@ -440,21 +449,26 @@ function summarizeHttp(samples) {
     ]),
   );
   const bare = medians.bare;
-  const rows = [['variant', 'CPU µs/req', '× bare', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'RSS MB', 'Δ RSS MB']];
+  const best = (name) => Math.min(...samples[name].map((s) => s.cpuUsPerRequest));
+  const rows = [['variant', 'CPU µs/req', '× bare', 'best round', '× bare', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'RSS MB', 'Δ RSS MB', 'clean rounds']];
   for (const [name, m] of Object.entries(medians)) {
     rows.push([
       name,
       fixed(m.cpuUsPerRequest, 1),
       ratio(m.cpuUsPerRequest, bare.cpuUsPerRequest),
+      fixed(best(name), 1),
+      ratio(best(name), best('bare')),
       fixed(m.rps, 0),
       ratio(m.rps, bare.rps),
       fixed(m.p50, 2),
       fixed(m.p99, 2),
       fixed(m.rssMb, 1),
       name === 'bare' ? '' : signed(m.rssMb - bare.rssMb),
+      `${samples[name].filter(isClean).length}/${samples[name].length}`,
     ]);
   }
-  console.log(`\nHTTP medians of ${rounds} round(s) (server CPU = utime+stime of the server process during the measured run / requests):`);
+  console.log(`\nHTTP medians of ${rounds} round(s) (server CPU = utime+stime of the server process during the measured run / requests;`);
+  console.log(`best round = lowest CPU/request; clean = core 0 the server's alone and saturated, see the !! flags above):`);
   printTable(rows);
   markdown.push(`### HTTP: hello service, ${rounds} rounds × ${seconds} s, ${connections} connections (medians)\n\n${markdownTable(rows)}`);
   const errors = Object.entries(medians).filter(([, m]) => m.errors > 0);
@@ -526,6 +540,7 @@ async function runBreaker() {
   process.stdout.write(stdout);
   if (code !== 0) {
     console.log(`!! circuit-breaker-overhead.mjs failed (${code}): ${stderr}`);
+    failures.push('circuit-breaker-overhead.mjs');
     return {};
   }
   // e.g. "opossum bridged / bare:   1.12x (+41 ns/call)"
@@ -540,6 +555,7 @@ async function runPool() {
   process.stdout.write(stdout);
   if (code !== 0) {
     console.log(`!! pool-acquire.mjs failed (${code}): ${stderr}`);
+    failures.push('pool-acquire.mjs');
     return {};
   }
   // e.g. "tarn           bare    1234 ns/acquire   bridged    1300 ns/acquire   overhead     66 ns   ratio 1.05x"
@@ -600,7 +616,8 @@ function targetRows(http, startup, micro) {
   ];
   const rows = [['target', 'measured', 'goal', 'result']];
   for (const [name, value, format, met, goal] of targets) {
-    rows.push(value === undefined ? [name, 'not measured', goal, '—'] : [name, format(value), goal, met(value) ? 'MET' : 'NOT MET']);
+    const measured = value !== undefined && [value].flat().every(Number.isFinite);
+    rows.push(measured ? [name, format(value), goal, met(value) ? 'MET' : 'NOT MET'] : [name, 'not measured', goal, '—']);
   }
   return rows;
 }
@@ -615,6 +632,18 @@ function distStamp() {
     .join(',');
 }
 
+/** Runs one part if --only selects it; a failure is reported and the other parts still run. */
+async function section(name, body) {
+  if (!sections.has(name)) return undefined;
+  try {
+    return await body();
+  } catch (error) {
+    failures.push(name);
+    console.log(`\n!! ${name} failed: ${error.stack ?? error}`);
+    return undefined;
+  }
+}
+
 async function main() {
   preflight();
   const stampAtStart = distStamp();
@@ -623,9 +652,9 @@ async function main() {
   console.log(`compare.mjs: ${machine}`);
   console.log(`versions: ${Object.entries(info).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 
-  const http = sections.has('http') ? await runHttp() : undefined;
-  const startup = sections.has('startup') ? await runStartup() : undefined;
-  const micro = sections.has('micro') ? await runMicro() : undefined;
+  const http = await section('http', runHttp);
+  const startup = await section('startup', runStartup);
+  const micro = await section('micro', runMicro);
 
   if (distStamp() !== stampAtStart) console.log('\n!! packages/*/dist was rebuilt during this run: the otelkit figures may mix two builds; run again.');
   console.log('\n=== Targets ===');
@@ -639,6 +668,10 @@ async function main() {
     console.log(`Measured on ${nproc} cores (${cpus()[0]?.model.trim()}), node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ` +
       `server pinned to core 0, wrk on core 1. Versions: ${Object.entries(info).map(([k, v]) => `${k} ${v}`).join(', ')}.\n`);
     console.log(markdown.join('\n\n'));
+  }
+  if (failures.length) {
+    console.log(`\n!! not measured because of failures: ${failures.join(', ')}`);
+    process.exitCode = 1;
   }
 }
 
