@@ -1,12 +1,13 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { context, trace, type Attributes, type Context, type ObservableResult, type Span } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType, setRPCMetadata } from '@opentelemetry/core';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
-import { contain, createInstrument, getOtelkitMeter, HTTP_SERVER_ACTIVE_REQUESTS, reportOnce } from '@otelkit/core';
+import { contain, createInstrument, describeError, getOtelkitMeter, HTTP_SERVER_ACTIVE_REQUESTS, reportOnce } from '@otelkit/core';
 import { isOtelkitPath } from './endpoints.js';
 import { ABORTED, HttpServerDuration, methodAt, methodIndex, protocolIndex } from './http-server-duration.js';
 import { redactUrl } from './redact.js';
+import { RequestScope } from './request-scope.js';
 import type { ServerTrace } from './server-trace.js';
 
 export { normalizeMethod } from './http-server-duration.js';
@@ -22,31 +23,11 @@ export function setHttpRoute(route: string): void {
   trace.getActiveSpan()?.setAttribute('http.route', route);
 }
 
-/**
- * One server request in flight. It is also the request's RPC metadata (the object
- * `@opentelemetry/core` keeps in the context), so `setHttpRoute` and instrumentation-express set
- * `route` on it directly.
- */
-class ServerRequest {
-  readonly type = RPCType.HTTP;
-  route: string | undefined = undefined;
-  done = false;
-
-  constructor(
-    readonly span: Span,
-    readonly request: IncomingMessage,
-    readonly startMs: number,
-    readonly method: number,
-    readonly https: boolean,
-    readonly protocol: number,
-  ) {}
-}
-
 const STATE = Symbol('otelkit.serverRequest');
-type TrackedResponse = ServerResponse & { [STATE]?: ServerRequest };
+type TrackedResponse = ServerResponse & { [STATE]?: RequestScope };
 
-/** Sets the context a request's handler runs in (the context manager's `attach`). */
-export type AttachContext = (context: Context) => unknown;
+/** Makes a context the active one for the rest of the request's work (the context manager's `enter`). */
+export type AttachContext = (context: Context) => void;
 
 /** Options of {@link instrumentHttpServer}. */
 export type HttpServerOptions = {
@@ -73,7 +54,7 @@ export function instrumentHttpServer(options: HttpServerOptions): () => void {
   const active = new ActiveRequests();
   const { trace: serverTrace, attach, traceResponseHeader } = options;
 
-  const finish = (state: ServerRequest, response: ServerResponse, aborted: boolean): void => {
+  const finish = (state: RequestScope, response: ServerResponse, aborted: boolean): void => {
     state.done = true;
     active.decrement(state);
     const status = aborted && !response.headersSent ? 0 : response.statusCode;
@@ -83,28 +64,38 @@ export function instrumentHttpServer(options: HttpServerOptions): () => void {
     serverTrace.end(state.span, state.request, { status, route, errorType });
   };
 
-  const onStart = contain('http.server.request.start', (message: unknown) => {
-    const { request, response } = message as { request: IncomingMessage; response: TrackedResponse };
-    if (isOtelkitPath(request.url)) return;
-    const method = methodIndex(request.method);
-    const https = (request.socket as { encrypted?: boolean } | null)?.encrypted === true;
-    const { span, parent } = serverTrace.start(request, https, method);
-    const state = new ServerRequest(span, request, performance.now(), method, https, protocolIndex(request.httpVersion));
-    response[STATE] = state;
-    active.increment(state);
-    response.on('close', onClose);
-    attach(setRPCMetadata(trace.setSpan(parent, span), state));
-    if (traceResponseHeader && !response.headersSent) {
-      const spanContext = span.spanContext();
-      response.setHeader('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & 1}`);
+  // Channel subscribers and listeners catch everything themselves (no wrapper allocating per call):
+  // an exception thrown from a diagnostics_channel subscriber would reach the app as uncaught.
+  const onStart = (message: unknown): void => {
+    try {
+      const { request, response } = message as { request: IncomingMessage; response: TrackedResponse };
+      if (isOtelkitPath(request.url)) return;
+      const method = methodIndex(request.method);
+      const https = (request.socket as { encrypted?: boolean } | null)?.encrypted === true;
+      const { span, parent } = serverTrace.start(request, https, method);
+      const scope = new RequestScope(parent, span, request, performance.now(), method, https, protocolIndex(request.httpVersion));
+      response[STATE] = scope;
+      active.increment(scope);
+      response.on('close', onClose);
+      attach(scope);
+      if (traceResponseHeader && !response.headersSent) {
+        const spanContext = span.spanContext();
+        response.setHeader('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & 1}`);
+      }
+    } catch (error) {
+      reportOnce('http.server.request.start', `HTTP server request hook failed and was ignored: ${describeError(error)}`);
     }
-  });
+  };
 
-  const onFinish = contain('http.server.response.finish', (message: unknown) => {
-    const response = (message as { response: TrackedResponse }).response;
-    const state = response[STATE];
-    if (state !== undefined && !state.done) finish(state, response, false);
-  });
+  const onFinish = (message: unknown): void => {
+    try {
+      const response = (message as { response: TrackedResponse }).response;
+      const state = response[STATE];
+      if (state !== undefined && !state.done) finish(state, response, false);
+    } catch (error) {
+      reportOnce('http.server.response.finish', `HTTP server response hook failed and was ignored: ${describeError(error)}`);
+    }
+  };
 
   // Every response closes; one that closes before it finished was aborted by the client.
   function onClose(this: TrackedResponse): void {
@@ -112,7 +103,7 @@ export function instrumentHttpServer(options: HttpServerOptions): () => void {
       const state = this[STATE];
       if (state !== undefined && !state.done) finish(state, this, true);
     } catch (error) {
-      reportOnce('http.server.response.close', `HTTP response close listener failed and was ignored: ${String(error)}`);
+      reportOnce('http.server.response.close', `HTTP response close listener failed and was ignored: ${describeError(error)}`);
     }
   }
 
@@ -160,13 +151,13 @@ class ActiveRequests {
     this.instrument.addCallback(this.observe);
   }
 
-  increment(state: ServerRequest): void {
+  increment(state: RequestScope): void {
     const scheme = state.https ? 1 : 0;
     this.counts[scheme]![state.method]!++;
     this.seen[scheme]![state.method] = true;
   }
 
-  decrement(state: ServerRequest): void {
+  decrement(state: RequestScope): void {
     this.counts[state.https ? 1 : 0]![state.method]!--;
   }
 

@@ -9,12 +9,12 @@ import {
   type Attributes,
   type Context,
   type Span,
-  type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
 import type { SamplerName } from './config.js';
 import { methodAt, methodIndex } from './http-server-duration.js';
 import { redactQuery } from './redact.js';
+import { ContextOnlySpan } from './request-scope.js';
 import { newSpanId, newTraceId } from './trace-ids.js';
 
 /** What a request's trace needs at its end. */
@@ -49,7 +49,7 @@ const ROOT_SAMPLED: Record<SamplerName, ((traceId: string, ratio: number) => boo
 /**
  * For processes that export no spans (the default: no trace endpoint): no span is recorded, only
  * a span context, so the trace id still reaches `traceresponse` and outgoing calls, with the
- * sampled flag the configured sampler would have given. Costs an extract and two random ids.
+ * sampled flag the configured sampler would have given. Costs a header scan and two random ids.
  */
 export class PropagatingServerTrace implements ServerTrace {
   private readonly rootSampled: (traceId: string, ratio: number) => boolean;
@@ -64,18 +64,13 @@ export class PropagatingServerTrace implements ServerTrace {
   }
 
   start(request: IncomingMessage): { span: Span; parent: Context } {
-    const parent = request.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers);
-    const remote = trace.getSpanContext(parent);
+    const parent = callerContext(request);
+    const remote = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
     const traceId = remote?.traceId ?? newTraceId();
     const sampled =
       remote !== undefined && this.parentBased ? (remote.traceFlags & TraceFlags.SAMPLED) !== 0 : this.rootSampled(traceId, this.ratio);
-    const spanContext: SpanContext = {
-      traceId,
-      spanId: newSpanId(),
-      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-      ...(remote?.traceState ? { traceState: remote.traceState } : {}),
-    };
-    return { span: trace.wrapSpanContext(spanContext), parent };
+    const span = new ContextOnlySpan(traceId, newSpanId(), sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, remote?.traceState);
+    return { span, parent };
   }
 
   end(): void {}
@@ -92,7 +87,7 @@ export class RecordingServerTrace implements ServerTrace {
   ) {}
 
   start(request: IncomingMessage, https: boolean, method: number): { span: Span; parent: Context } {
-    const parent = request.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers);
+    const parent = callerContext(request);
     const methodName = methodAt(method);
     const url = request.url ?? '/';
     const query = url.indexOf('?');
@@ -144,6 +139,23 @@ function addServerAddress(attributes: Attributes, host: string): void {
   } else {
     attributes['server.address'] = host;
   }
+}
+
+/**
+ * The caller's context from the request's `traceparent`, `tracestate` and `baggage`, through the
+ * global propagator; the root context when the request has none of them. Reads `rawHeaders`: node:http
+ * builds `request.headers` lazily, and an app that never reads it should not pay for it here.
+ */
+function callerContext(request: IncomingMessage): Context {
+  const raw = request.rawHeaders;
+  let carrier: Record<string, string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 11 && name.length !== 10 && name.length !== 7) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'traceparent' || lower === 'tracestate' || lower === 'baggage') (carrier ??= {})[lower] = raw[i + 1]!;
+  }
+  return carrier === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carrier);
 }
 
 /** The TraceIdRatioBased sampler's decision (the SDK's own algorithm, so both agree on a trace id). */

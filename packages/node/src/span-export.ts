@@ -16,7 +16,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { ContextManager } from '@opentelemetry/api';
 import { describeError, reportOnce } from '@otelkit/core';
 import type { OtelkitConfig, TracesExporterName } from './config.js';
 
@@ -112,7 +112,7 @@ export function startSpanExport(
   config: OtelkitConfig,
   resource: Resource,
   exporterName: Exclude<TracesExporterName, 'none'>,
-  contextManager: AsyncLocalStorageContextManager,
+  contextManager: ContextManager,
 ): { provider: NodeTracerProvider; instrumentations: Instrumentation[] } {
   const exporter = spanExporterFor(config, exporterName);
   const provider = new NodeTracerProvider({ resource, sampler: samplerFor(config), spanProcessors: [new BatchSpanProcessor(exporter)] });

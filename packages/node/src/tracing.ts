@@ -1,5 +1,4 @@
 import { context, diag, propagation } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createRequire } from 'node:module';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
@@ -8,6 +7,7 @@ import type { TracerProvider } from '@opentelemetry/api';
 import { OTELKIT_VERSION } from '@otelkit/core';
 import type { AttachContext } from './http-server.js';
 import { propagateToOutgoingRequests } from './outgoing-propagation.js';
+import { OtelkitContextManager } from './context-manager.js';
 import { PropagatingServerTrace, RecordingServerTrace, type ServerTrace } from './server-trace.js';
 import type { OtelkitConfig, TracesExporterName } from './config.js';
 
@@ -53,8 +53,8 @@ export type TracingPipeline = {
  * propagators are registered globally.
  */
 export function startTracing(config: OtelkitConfig, resource: Resource, requestHeaders: readonly string[]): TracingPipeline {
-  const contextManager = new AsyncLocalStorageContextManager();
-  const attach: AttachContext = (ctx) => contextManager.attach(ctx);
+  const contextManager = new OtelkitContextManager();
+  const attach: AttachContext = (ctx) => contextManager.enter(ctx);
   const exporterName = tracesExporterOf(config);
   if (exporterName === undefined) {
     context.setGlobalContextManager(contextManager.enable());
