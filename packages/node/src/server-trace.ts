@@ -15,7 +15,7 @@ import type { SamplerName } from './config.js';
 import { methodAt, methodIndex } from './http-server-duration.js';
 import { redactQuery } from './redact.js';
 import { ContextOnlySpan } from './request-scope.js';
-import { newSpanId, newTraceId } from './trace-ids.js';
+import { newSpanId, newTraceAndSpanIds } from './trace-ids.js';
 
 /** What a request's trace needs at its end. */
 export type ServerSpanEnd = {
@@ -66,10 +66,16 @@ export class PropagatingServerTrace implements ServerTrace {
   start(request: IncomingMessage): { span: Span; parent: Context } {
     const parent = callerContext(request);
     const remote = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
-    const traceId = remote?.traceId ?? newTraceId();
+    let traceId: string;
+    let spanId: string;
+    if (remote === undefined) ({ traceId, spanId } = newTraceAndSpanIds());
+    else {
+      traceId = remote.traceId;
+      spanId = newSpanId();
+    }
     const sampled =
       remote !== undefined && this.parentBased ? (remote.traceFlags & TraceFlags.SAMPLED) !== 0 : this.rootSampled(traceId, this.ratio);
-    const span = new ContextOnlySpan(traceId, newSpanId(), sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, remote?.traceState);
+    const span = new ContextOnlySpan(traceId, spanId, sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, remote?.traceState);
     return { span, parent };
   }
 
