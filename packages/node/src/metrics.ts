@@ -1,4 +1,3 @@
-import { metrics } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
@@ -12,7 +11,7 @@ import {
   type PushMetricExporter,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import { createMetricNameFilter, createOtelkitMetricProducer, describeError, otelkitViews, reportOnce } from '@otelkit/core';
+import { describeError, otelkitViews, reportOnce, type OtelkitMetricProducer } from '@otelkit/core';
 import type { OtelkitConfig } from './config.js';
 import { PrometheusPullReader } from './prometheus-reader.js';
 
@@ -24,12 +23,17 @@ export type MetricsPipeline = {
   shutdown(): Promise<void>;
 };
 
-/** Creates the meter provider with otelkit's views and the readers the configuration names, and sets it as the global one. */
-export function startMetrics(config: OtelkitConfig, resource: Resource): MetricsPipeline {
-  const filter = createMetricNameFilter({ allow: config.metricsAllow, deny: config.metricsDeny });
-  // otelkit's bound instruments (HTTP server duration, breaker, pool, operation timer) reach every
-  // reader through this producer, filtered and limited as the SDK's own instruments are.
-  const producer = createOtelkitMetricProducer({ cardinalityLimit: config.cardinalityLimit, keep: filter });
+/**
+ * Creates the meter provider with otelkit's views and the readers the configuration names.
+ * `producer` (otelkit's bound instruments: HTTP server duration, breaker, pool, operation timer)
+ * reaches every reader, filtered and limited as the SDK's own instruments are.
+ */
+export function startMetrics(
+  config: OtelkitConfig,
+  resource: Resource,
+  producer: OtelkitMetricProducer,
+  filter: (metricName: string) => boolean,
+): MetricsPipeline {
   const metricProducers = [producer];
   const readers: IMetricReader[] = [];
   let prometheus: PrometheusPullReader | undefined;
@@ -49,7 +53,6 @@ export function startMetrics(config: OtelkitConfig, resource: Resource): Metrics
     readers,
     views: otelkitViews({ deny: config.metricsDeny, cardinalityLimit: config.cardinalityLimit }),
   });
-  metrics.setGlobalMeterProvider(provider);
   return {
     provider,
     prometheus,

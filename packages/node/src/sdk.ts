@@ -1,16 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagLogLevel, metrics } from '@opentelemetry/api';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
-import { RuntimeNodeInstrumentation } from '@opentelemetry/instrumentation-runtime-node';
-import { defaultResource, resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import {
+  createMetricNameFilter,
+  createOtelkitMetricProducer,
   describeError,
   registerServiceMetrics,
   reportOnce,
-  serviceResourceAttributes,
   type BridgeHandle,
   type ModuleBridge,
+  type OtelkitMetricProducer,
   type ReadinessCheck,
 } from '@otelkit/core';
 import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
@@ -20,10 +21,10 @@ import { StderrDiagLogger } from './diag-logger.js';
 import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
 import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
 import { instrumentHttpServer } from './http-server.js';
-import { startMetrics, type MetricsPipeline } from './metrics.js';
+import type { MetricsPipeline } from './metrics.js';
+import { DeferredMeterProvider } from './deferred-meter-provider.js';
 import { enabledBridges, moduleBridgeInstrumentation } from './module-bridges.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
-import { entryPackage } from './service-identity.js';
 import { startTracing, type TracingPipeline } from './tracing.js';
 
 /** Options of {@link start}: any configuration value (overriding the environment), plus code-only hooks. */
@@ -46,6 +47,7 @@ export interface OtelkitSdk {
   shutdown(): Promise<void>;
 }
 
+const require = createRequire(import.meta.url);
 const health = new HealthRegistry();
 let running: RunningSdk | undefined;
 
@@ -110,9 +112,8 @@ export function removeReadinessCheck(name: string): boolean {
  */
 export function createMetricsHandler(): NodeRequestHandler {
   return metricsHandler(async () => {
-    const reader = running?.metrics.prometheus;
-    if (!reader) throw new Error('otelkit Prometheus metrics are not started');
-    return reader.scrape();
+    if (!running) throw new Error('otelkit Prometheus metrics are not started');
+    return running.scrape();
   });
 }
 
@@ -129,49 +130,103 @@ export function createHealthHandler(): NodeRequestHandler {
 
 class RunningSdk implements OtelkitSdk {
   readonly ready: Promise<AddressInfo | undefined>;
-  readonly metrics: MetricsPipeline;
   private readonly tracing: TracingPipeline;
   private readonly endpoints: EndpointServer;
   private readonly cleanups: Array<() => void> = [];
   private readonly serviceMetrics: BridgeHandle;
+  private readonly meterProvider = new DeferredMeterProvider();
+  private readonly producer: OtelkitMetricProducer;
+  private readonly metricFilter: (metricName: string) => boolean;
+  private readonly resource: (build?: (config: OtelkitConfig) => Resource) => Resource;
+  private metricsLoad: Promise<MetricsPipeline | undefined> | undefined;
+  private readonly loadTimer: NodeJS.Timeout;
   private stopping: Promise<void> | undefined;
 
+  /**
+   * Starts what must be there before the app's first line: module hooks (zero-code bridges and
+   * instrumentations), HTTP server telemetry, context and propagation, the global meter provider
+   * (a deferred one), health and the metrics port. The metrics SDK itself (sdk-metrics, resources,
+   * exporters, runtime metrics) loads right after, off the start-up path; a scrape or a flush that
+   * comes first waits for it. Nothing is lost meanwhile: bound instruments aggregate in core's store
+   * from the start, and everything else taken from the meter provider is handed to the SDK.
+   */
   constructor(
     readonly config: OtelkitConfig,
     bridges: readonly ModuleBridge[],
     extraInstrumentations: readonly Instrumentation[],
   ) {
     health.defaultTimeoutMs = config.healthCheckTimeoutMs;
-    const resource = buildResource(config);
+    // Built on first use: synchronously when spans are recorded (the tracer provider needs it at
+    // start), else by the metrics SDK's load, which imports it with the rest.
+    let resource: Resource | undefined;
+    this.resource = (build) => {
+      resource ??= (build ?? (require('./resource.js') as typeof import('./resource.js')).buildResource)(config);
+      return resource;
+    };
+    this.metricFilter = createMetricNameFilter({ allow: config.metricsAllow, deny: config.metricsDeny });
+    this.producer = createOtelkitMetricProducer({ cardinalityLimit: config.cardinalityLimit, keep: this.metricFilter });
+    metrics.setGlobalMeterProvider(this.meterProvider);
+
     const requestHeaders = config.httpRequestHeaders.map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED_HEADERS.includes(h));
-    this.tracing = startTracing(config, resource, requestHeaders);
-    this.metrics = startMetrics(config, resource);
+    this.tracing = startTracing(config, this.resource, requestHeaders);
     this.cleanups.push(
       instrumentHttpServer({ trace: this.tracing.serverTrace, attach: this.tracing.attach, traceResponseHeader: config.traceResponseHeader }),
     );
     const instrumentations: Instrumentation[] = [
       // Client and express middleware spans, only when spans are recorded.
       ...this.tracing.instrumentations,
-      ...(config.runtimeMetrics ? [new RuntimeNodeInstrumentation()] : []),
       ...enabledBridges(bridges, config.bridgesDisabled).map(moduleBridgeInstrumentation),
       ...extraInstrumentations,
     ];
     this.cleanups.push(
-      registerInstrumentations({ instrumentations, ...(this.tracing.provider ? { tracerProvider: this.tracing.provider } : {}), meterProvider: this.metrics.provider }),
+      registerInstrumentations({ instrumentations, ...(this.tracing.provider ? { tracerProvider: this.tracing.provider } : {}), meterProvider: this.meterProvider }),
     );
     this.cleanups.push(hookCommonJsLoadedFromEsm());
     this.serviceMetrics = registerServiceMetrics();
 
-    const scrape = this.metrics.prometheus ? () => this.metrics.prometheus!.scrape() : undefined;
+    const scrape = config.metricsExporters.includes('prometheus') ? () => this.scrape() : undefined;
     this.endpoints = new EndpointServer(scrape && metricsHandler(scrape), healthHandler(health));
     this.ready = this.endpoints.listen(config.prometheusHost, config.prometheusPort);
     if (config.handleSignals) {
       this.cleanups.push(flushOnSignals(() => this.forceFlush(), () => this.shutdown(), config.shutdownTimeoutMs));
     }
+    // Unref'd: a process that is done before the first turn of its event loop never loads the SDK.
+    this.loadTimer = setTimeout(() => void this.loadMetrics(), 0).unref();
+  }
+
+  /** The metrics pipeline, loading it now if it is not loaded yet. Never rejects. */
+  loadMetrics(): Promise<MetricsPipeline | undefined> {
+    clearTimeout(this.loadTimer);
+    this.metricsLoad ??= this.startMetricsSdk().catch((error: unknown) => {
+      reportOnce('metrics.load', `the metrics SDK failed to start; metrics are off: ${describeError(error)}`);
+      return undefined;
+    });
+    return this.metricsLoad;
+  }
+
+  private async startMetricsSdk(): Promise<MetricsPipeline> {
+    const [{ startMetrics }, { buildResource }, runtime] = await Promise.all([
+      import('./metrics.js'),
+      import('./resource.js'),
+      this.config.runtimeMetrics ? import('@opentelemetry/instrumentation-runtime-node') : undefined,
+    ]);
+    const pipeline = startMetrics(this.config, this.resource(buildResource), this.producer, this.metricFilter);
+    this.meterProvider.setDelegate(pipeline.provider);
+    if (runtime) {
+      this.cleanups.push(registerInstrumentations({ instrumentations: [new runtime.RuntimeNodeInstrumentation()], meterProvider: pipeline.provider }));
+    }
+    return pipeline;
+  }
+
+  /** Prometheus text of a collection now (the `/metrics` handlers). */
+  async scrape(): Promise<string> {
+    const pipeline = await this.loadMetrics();
+    if (!pipeline?.prometheus) throw new Error('otelkit Prometheus metrics are not started');
+    return pipeline.prometheus.scrape();
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.allSettled([this.tracing.forceFlush(), this.metrics.provider.forceFlush()]);
+    await Promise.allSettled([this.tracing.forceFlush(), this.loadMetrics().then((pipeline) => pipeline?.provider.forceFlush())]);
   }
 
   shutdown(): Promise<void> {
@@ -181,7 +236,7 @@ class RunningSdk implements OtelkitSdk {
 
   private async stop(): Promise<void> {
     health.markShuttingDown();
-    const flushAndStop = Promise.allSettled([this.tracing.shutdown(), this.metrics.shutdown()]).then(
+    const flushAndStop = Promise.allSettled([this.tracing.shutdown(), this.loadMetrics().then((pipeline) => pipeline?.shutdown())]).then(
       (results) => {
         for (const result of results) {
           if (result.status === 'rejected') reportOnce('shutdown.provider', `shutdown failed: ${describeError(result.reason)}`);
@@ -189,6 +244,7 @@ class RunningSdk implements OtelkitSdk {
       },
     );
     await withTimeout(flushAndStop, this.config.shutdownTimeoutMs);
+    this.producer.detach();
     this.serviceMetrics.unbind();
     for (const cleanup of this.cleanups.splice(0)) {
       try {
@@ -209,20 +265,6 @@ function disabledSdk(config: OtelkitConfig): OtelkitSdk {
     forceFlush: async () => {},
     shutdown: async () => {},
   };
-}
-
-function buildResource(config: OtelkitConfig): Resource {
-  const attributes = { ...config.resourceAttributes };
-  const entry = entryPackage();
-  const serviceName =
-    config.serviceName ?? attributes['service.name'] ?? entry?.name ?? process.env.npm_package_name ?? 'unknown_service:node';
-  const identity = serviceResourceAttributes({
-    name: serviceName,
-    version: attributes['service.version'] ?? entry?.version ?? process.env.npm_package_version,
-    environment: attributes['deployment.environment.name'],
-    instanceId: attributes['service.instance.id'] ?? randomUUID(),
-  });
-  return defaultResource().merge(resourceFromAttributes({ ...attributes, ...identity }));
 }
 
 const LOG_LEVELS: Record<OtelkitConfig['logLevel'], DiagLogLevel> = {

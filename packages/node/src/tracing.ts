@@ -52,7 +52,7 @@ export type TracingPipeline = {
  * Either way the context manager (AsyncLocalStorage) and the W3C trace-context and baggage
  * propagators are registered globally.
  */
-export function startTracing(config: OtelkitConfig, resource: Resource, requestHeaders: readonly string[]): TracingPipeline {
+export function startTracing(config: OtelkitConfig, resource: () => Resource, requestHeaders: readonly string[]): TracingPipeline {
   const contextManager = new OtelkitContextManager();
   const attach: AttachContext = (ctx) => contextManager.enter(ctx);
   const exporterName = tracesExporterOf(config);
@@ -74,7 +74,7 @@ export function startTracing(config: OtelkitConfig, resource: Resource, requestH
     };
   }
   const { startSpanExport } = require('./span-export.js') as typeof import('./span-export.js');
-  const { provider, instrumentations } = startSpanExport(config, resource, exporterName, contextManager);
+  const { provider, instrumentations } = startSpanExport(config, resource(), exporterName, contextManager);
   // instrumentation-http covers node:http clients; fetch and undici get their traceparent here.
   const stopPropagating = propagateToOutgoingRequests({ http: false, undici: true });
   return {
