@@ -1,13 +1,12 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { context, trace, type Attributes, type Context, type ObservableResult, type Span } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import { contain, createInstrument, describeError, getOtelkitMeter, HTTP_SERVER_ACTIVE_REQUESTS, reportOnce } from '@otelkit/core';
 import { isOtelkitPath } from './endpoints.js';
 import { ABORTED, HttpServerDuration, methodAt, methodIndex, protocolIndex } from './http-server-duration.js';
 import { redactUrl } from './redact.js';
-import { RequestScope } from './request-scope.js';
+import { RequestScope, RPC_METADATA_KEY, RPC_TYPE_HTTP } from './request-scope.js';
 import type { ServerTrace } from './server-trace.js';
 
 export { normalizeMethod } from './http-server-duration.js';
@@ -18,8 +17,8 @@ export { normalizeMethod } from './http-server-duration.js';
  * no instrumentation that does it. Call it from the request handler; outside one it does nothing.
  */
 export function setHttpRoute(route: string): void {
-  const metadata = getRPCMetadata(context.active());
-  if (metadata?.type === RPCType.HTTP) metadata.route = route;
+  const metadata = context.active().getValue(RPC_METADATA_KEY) as { type?: unknown; route?: string } | undefined;
+  if (metadata?.type === RPC_TYPE_HTTP) metadata.route = route;
   trace.getActiveSpan()?.setAttribute('http.route', route);
 }
 

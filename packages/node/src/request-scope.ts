@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { RPCType } from '@opentelemetry/core';
 import {
   type Context,
   type Exception,
@@ -16,7 +15,10 @@ import {
 // The keys @opentelemetry/api and @opentelemetry/core store a context's span and RPC metadata under
 // (createContextKey is Symbol.for(description)): so trace.getSpan() and getRPCMetadata() read ours.
 const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
-const RPC_METADATA_KEY = Symbol.for('OpenTelemetry SDK Context Key RPC_METADATA');
+/** Where @opentelemetry/core's getRPCMetadata() looks (instrumentation-express sets the route there). */
+export const RPC_METADATA_KEY = Symbol.for('OpenTelemetry SDK Context Key RPC_METADATA');
+/** @opentelemetry/core's `RPCType.HTTP`. */
+export const RPC_TYPE_HTTP = 0;
 const DELETED = Symbol('otelkit.context.deleted');
 
 /** A context one entry away from its parent: what `setValue`/`deleteValue` on a request's context give. */
@@ -48,7 +50,7 @@ class DerivedContext implements Context {
  * a context, a context copy per value and a metadata object.
  */
 export class RequestScope implements Context {
-  readonly type = RPCType.HTTP;
+  readonly type = RPC_TYPE_HTTP;
   route: string | undefined = undefined;
   done = false;
 

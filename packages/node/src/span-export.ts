@@ -16,7 +16,7 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { ContextManager } from '@opentelemetry/api';
+import type { ContextManager, TextMapPropagator } from '@opentelemetry/api';
 import { describeError, reportOnce } from '@otelkit/core';
 import type { OtelkitConfig, TracesExporterName } from './config.js';
 
@@ -113,10 +113,11 @@ export function startSpanExport(
   resource: Resource,
   exporterName: Exclude<TracesExporterName, 'none'>,
   contextManager: ContextManager,
+  propagator: TextMapPropagator,
 ): { provider: NodeTracerProvider; instrumentations: Instrumentation[] } {
   const exporter = spanExporterFor(config, exporterName);
   const provider = new NodeTracerProvider({ resource, sampler: samplerFor(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
-  provider.register({ contextManager });
+  provider.register({ contextManager, propagator });
   // Client spans, their traceparent and http.client.request.duration; express middleware spans.
   return { provider, instrumentations: [new HttpInstrumentation(httpClientInstrumentationConfig()), new ExpressInstrumentation()] };
 }

@@ -1,6 +1,5 @@
 import { context, diag, propagation } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import type { TracerProvider } from '@opentelemetry/api';
@@ -8,6 +7,7 @@ import { OTELKIT_VERSION } from '@otelkit/core';
 import type { AttachContext } from './http-server.js';
 import { propagateToOutgoingRequests } from './outgoing-propagation.js';
 import { OtelkitContextManager } from './context-manager.js';
+import { W3CPropagator } from './w3c-propagator.js';
 import { PropagatingServerTrace, RecordingServerTrace, type ServerTrace } from './server-trace.js';
 import type { OtelkitConfig, TracesExporterName } from './config.js';
 
@@ -58,7 +58,7 @@ export function startTracing(config: OtelkitConfig, resource: () => Resource, re
   const exporterName = tracesExporterOf(config);
   if (exporterName === undefined) {
     context.setGlobalContextManager(contextManager.enable());
-    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+    propagation.setGlobalPropagator(new W3CPropagator());
     const stopPropagating = propagateToOutgoingRequests({ http: true, undici: true });
     return {
       serverTrace: new PropagatingServerTrace(config.sampler, config.samplerRatio),
@@ -74,7 +74,7 @@ export function startTracing(config: OtelkitConfig, resource: () => Resource, re
     };
   }
   const { startSpanExport } = require('./span-export.js') as typeof import('./span-export.js');
-  const { provider, instrumentations } = startSpanExport(config, resource(), exporterName, contextManager);
+  const { provider, instrumentations } = startSpanExport(config, resource(), exporterName, contextManager, new W3CPropagator());
   // instrumentation-http covers node:http clients; fetch and undici get their traceparent here.
   const stopPropagating = propagateToOutgoingRequests({ http: false, undici: true });
   return {
