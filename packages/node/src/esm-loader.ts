@@ -46,3 +46,15 @@ export function needsEsmLoader(mode: OtelkitConfig['esmLoader'], entryScript: st
   }
   return bridges.some((bridge) => bridge.esModule === true && dependencies.has(packageOf(bridge.moduleName)));
 }
+
+let registered = false;
+
+/** Notes that the preload registered the ESM loader hook (so ES modules can be hooked too). */
+export function markEsmLoaderRegistered(): void {
+  registered = true;
+}
+
+/** Whether the ESM loader hook is registered in this process. */
+export function esmLoaderRegistered(): boolean {
+  return registered;
+}

@@ -12,7 +12,7 @@
 import { register } from 'node:module';
 
 if (!/^(true|1)$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) {
-  const [{ start }, { configFromEnv }, { needsEsmLoader }, { BUILTIN_MODULE_BRIDGES }, { enabledBridges }] = await Promise.all([
+  const [{ start }, { configFromEnv }, { markEsmLoaderRegistered, needsEsmLoader }, { BUILTIN_MODULE_BRIDGES }, { enabledBridges }] = await Promise.all([
     import('./sdk.js'),
     import('./config.js'),
     import('./esm-loader.js'),
@@ -22,6 +22,7 @@ if (!/^(true|1)$/i.test(process.env.OTEL_SDK_DISABLED?.trim() ?? '')) {
   const { config } = configFromEnv();
   const bridges = enabledBridges(BUILTIN_MODULE_BRIDGES, config.bridgesDisabled);
   const acknowledged = needsEsmLoader(config.esmLoader, process.argv[1], bridges) ? await registerEsmLoader() : undefined;
+  if (acknowledged) markEsmLoaderRegistered();
   start();
   await acknowledged?.();
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { diag, DiagLogLevel, metrics } from '@opentelemetry/api';
-import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import {
   createMetricNameFilter,
@@ -23,7 +23,8 @@ import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
 import { instrumentHttpServer } from './http-server.js';
 import type { MetricsPipeline } from './metrics.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
-import { enabledBridges, moduleBridgeInstrumentation } from './module-bridges.js';
+import { enabledBridges, hookModuleBridges } from './module-bridges.js';
+import { esmLoaderRegistered } from './esm-loader.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
 import { startTracing, type TracingPipeline } from './tracing.js';
 
@@ -48,6 +49,11 @@ export interface OtelkitSdk {
 }
 
 const require = createRequire(import.meta.url);
+
+/** @opentelemetry/instrumentation's registerInstrumentations, loaded only when an instrumentation needs it. */
+function registerInstrumentations(options: Parameters<typeof import('@opentelemetry/instrumentation').registerInstrumentations>[0]): () => void {
+  return (require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation')).registerInstrumentations(options);
+}
 const health = new HealthRegistry();
 let running: RunningSdk | undefined;
 
@@ -172,15 +178,13 @@ class RunningSdk implements OtelkitSdk {
     this.cleanups.push(
       instrumentHttpServer({ trace: this.tracing.serverTrace, attach: this.tracing.attach, traceResponseHeader: config.traceResponseHeader }),
     );
-    const instrumentations: Instrumentation[] = [
-      // Client and express middleware spans, only when spans are recorded.
-      ...this.tracing.instrumentations,
-      ...enabledBridges(bridges, config.bridgesDisabled).map(moduleBridgeInstrumentation),
-      ...extraInstrumentations,
-    ];
-    this.cleanups.push(
-      registerInstrumentations({ instrumentations, ...(this.tracing.provider ? { tracerProvider: this.tracing.provider } : {}), meterProvider: this.meterProvider }),
-    );
+    this.cleanups.push(hookModuleBridges(enabledBridges(bridges, config.bridgesDisabled), esmLoaderRegistered()));
+    // Client and express middleware spans (only when spans are recorded) and the app's own.
+    const instrumentations = [...this.tracing.instrumentations, ...extraInstrumentations];
+    if (instrumentations.length > 0) {
+      const tracerProvider = this.tracing.provider ? { tracerProvider: this.tracing.provider } : {};
+      this.cleanups.push(registerInstrumentations({ instrumentations, ...tracerProvider, meterProvider: this.meterProvider }));
+    }
     this.cleanups.push(hookCommonJsLoadedFromEsm());
     this.serviceMetrics = registerServiceMetrics();
 
@@ -213,6 +217,7 @@ class RunningSdk implements OtelkitSdk {
     const pipeline = startMetrics(this.config, this.resource(buildResource), this.producer, this.metricFilter);
     this.meterProvider.setDelegate(pipeline.provider);
     if (runtime) {
+      const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
       this.cleanups.push(registerInstrumentations({ instrumentations: [new runtime.RuntimeNodeInstrumentation()], meterProvider: pipeline.provider }));
     }
     return pipeline;

@@ -37,3 +37,18 @@ describe('when the preload registers the ESM loader hook', () => {
     expect(needsEsmLoader('never', app({ type: 'module', dependencies: { 'lru-cache': '^11' } }, 'main.js'), BUILTIN_MODULE_BRIDGES)).toBe(false);
   });
 });
+
+describe('version ranges of zero-code bridges', () => {
+  it('match as semver does for the comparators bridges use', async () => {
+    const { satisfiesRange } = await import('../src/module-bridges.js');
+    expect(satisfiesRange('8.13.0', '>=8 <9')).toBe(true);
+    expect(satisfiesRange('9.0.0', '>=8 <9')).toBe(false);
+    expect(satisfiesRange('6.15.0', '>=6.15 <8')).toBe(true);
+    expect(satisfiesRange('6.14.9', '>=6.15 <8')).toBe(false);
+    expect(satisfiesRange('7.99.1', '>=6.15 <8')).toBe(true);
+    expect(satisfiesRange('8.0.0-rc.1', '>=8 <9')).toBe(false);
+    expect(satisfiesRange('10.2.0', '>=10 <12')).toBe(true);
+    expect(satisfiesRange('1.2.3', '=1.2.3')).toBe(true);
+    expect(satisfiesRange('1.2.3', 'nonsense')).toBe(false);
+  });
+});
