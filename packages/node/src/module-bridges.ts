@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import Module, { createRequire } from 'node:module';
+import { isAbsolute, join, sep } from 'node:path';
 import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
-import { Hook as RequireHook } from 'require-in-the-middle';
 
 const require = createRequire(import.meta.url);
 
@@ -50,12 +49,94 @@ function packageVersion(baseDir: string | undefined): string | undefined {
   }
 }
 
+type ModuleInternals = {
+  _load: (request: string, parent: unknown, isMain: boolean) => unknown;
+  _resolveFilename: (request: string, parent: unknown) => string;
+  _cache: Record<string, { exports: unknown } | undefined>;
+};
+
+/** The package a file in node_modules belongs to, its folder, and its module name (`pkg`, or `pkg/sub` for `sub.js`). */
+function moduleOfFile(filename: string): { packageName: string; baseDir: string; subpath: string } | undefined {
+  const segments = filename.split(sep);
+  const at = segments.lastIndexOf('node_modules');
+  if (at < 0 || segments[at + 1] === undefined) return undefined;
+  const scoped = segments[at + 1]!.startsWith('@');
+  const nameLength = scoped ? 2 : 1;
+  const packageName = segments.slice(at + 1, at + 1 + nameLength).join('/');
+  return {
+    packageName,
+    baseDir: segments.slice(0, at + 1 + nameLength).join(sep),
+    subpath: segments.slice(at + 1 + nameLength).join('/'),
+  };
+}
+
+/**
+ * Calls `onLoad` for every CommonJS load of a module named in `names` (a package, or a package
+ * subpath such as `mysql2/promise`), by `require` or by an ES module's import (which Node loads
+ * through `Module._load` with the file's path), once per loaded exports object; what it returns
+ * replaces the exports in the module cache. The `require-in-the-middle` job, in one wrapper around
+ * `Module._load`, without its dependencies at start-up.
+ *
+ * @returns a function that removes the wrapper (if nobody wrapped it since)
+ */
+function watchCommonJs(names: readonly string[], onLoad: (exports: unknown, name: string, baseDir: string) => unknown): () => void {
+  const internals = Module as unknown as ModuleInternals;
+  const original = internals._load;
+  const watched = new Set(names);
+  const packages = new Set(names.map((name) => (name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!)));
+  const seen = new WeakSet<object>();
+  const resolveFrom = createRequire(import.meta.url);
+
+  const watchedModuleOf = (request: string, parent: unknown): { name: string; filename: string; baseDir: string } | undefined => {
+    if (watched.has(request)) {
+      const filename = internals._resolveFilename(request, parent);
+      const module = moduleOfFile(filename);
+      return module && { name: request, filename, baseDir: module.baseDir };
+    }
+    if (parent != null || !isAbsolute(request) || !request.includes('node_modules')) return undefined;
+    const module = moduleOfFile(request);
+    if (module === undefined || !packages.has(module.packageName)) return undefined;
+    const subpathName = `${module.packageName}/${module.subpath.replace(/(\/index)?\.c?js$/, '')}`;
+    if (watched.has(subpathName)) return { name: subpathName, filename: request, baseDir: module.baseDir };
+    if (!watched.has(module.packageName)) return undefined;
+    const main = resolveFrom.resolve(module.packageName, { paths: [module.baseDir] });
+    return main === request ? { name: module.packageName, filename: request, baseDir: module.baseDir } : undefined;
+  };
+
+  const load = function otelkitBridgeLoad(this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
+    const exports = original.call(this, request, parent, isMain);
+    if (typeof request !== 'string' || (!watched.has(request) && !isAbsolute(request)) || typeof exports !== 'object' && typeof exports !== 'function') {
+      return exports;
+    }
+    if (exports === null || seen.has(exports)) return exports;
+    try {
+      const module = watchedModuleOf(request, parent);
+      if (module === undefined) return exports;
+      const result = onLoad(exports, module.name, module.baseDir);
+      seen.add(exports);
+      if (typeof result === 'object' || typeof result === 'function') {
+        if (result !== null) seen.add(result);
+        const cached = internals._cache[module.filename];
+        if (cached !== undefined && cached.exports === exports) cached.exports = result;
+      }
+      return result;
+    } catch (error) {
+      reportOnce('bridge.load', `could not check a module load for zero-code bridges: ${describeError(error)}`);
+      return exports;
+    }
+  };
+  internals._load = load;
+  return () => {
+    if (internals._load === load) internals._load = original;
+  };
+}
+
 /**
  * Installs the zero-code bridges: when the app loads a bridge's module (`require`, and `import`
  * when the ESM loader hook is registered), a supported version's exports go through the bridge's
  * `patch`. Whatever `patch` throws is contained and reported once; the app then gets the module as
- * it was. Uses require-in-the-middle (and import-in-the-middle) directly, as the OpenTelemetry
- * instrumentation base class does, without loading that package at start-up.
+ * it was. CommonJS loads are watched in `Module._load` (see `watchCommonJs`), ES modules through
+ * import-in-the-middle: no instrumentation package is loaded at start-up for this.
  *
  * @param esm whether to hook ES modules too (the ESM loader hook is registered)
  * @returns a function that removes the hooks and unpatches what was patched
@@ -79,14 +160,14 @@ export function hookModuleBridges(bridges: readonly ModuleBridge[], esm: boolean
   };
   const names = [...byModule.keys()];
   if (names.length === 0) return () => {};
-  const requireHook = new RequireHook(names, { internals: false }, (exports, name, baseDir) => onLoad(exports, name, baseDir) as typeof exports);
+  const unwatch = watchCommonJs(names, onLoad);
   let importHook: { unhook(): void } | undefined;
   if (esm) {
     const { Hook: ImportHook } = require('import-in-the-middle') as typeof import('import-in-the-middle');
     importHook = new ImportHook(names, { internals: false }, (exports, name, baseDir) => onLoad(exports, name, baseDir ?? undefined));
   }
   return () => {
-    requireHook.unhook();
+    unwatch();
     importHook?.unhook();
     for (const { bridge, exports } of patched.splice(0)) {
       try {
