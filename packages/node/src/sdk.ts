@@ -49,6 +49,8 @@ export interface OtelkitSdk {
 }
 
 const require = createRequire(import.meta.url);
+/** How long after start the metrics SDK loads if nothing needed it before. */
+const METRICS_SDK_LOAD_DELAY_MS = 1000;
 
 /** @opentelemetry/instrumentation's registerInstrumentations, loaded only when an instrumentation needs it. */
 function registerInstrumentations(options: Parameters<typeof import('@opentelemetry/instrumentation').registerInstrumentations>[0]): () => void {
@@ -152,8 +154,8 @@ class RunningSdk implements OtelkitSdk {
    * Starts what must be there before the app's first line: module hooks (zero-code bridges and
    * instrumentations), HTTP server telemetry, context and propagation, the global meter provider
    * (a deferred one), health and the metrics port. The metrics SDK itself (sdk-metrics, resources,
-   * exporters, runtime metrics) loads right after, off the start-up path; a scrape or a flush that
-   * comes first waits for it. Nothing is lost meanwhile: bound instruments aggregate in core's store
+   * exporters, runtime metrics) loads off the start-up path: at its first use (a scrape or a flush
+   * waits for it) or a second after start. Nothing is lost meanwhile: bound instruments aggregate in core's store
    * from the start, and everything else taken from the meter provider is handed to the SDK.
    */
   constructor(
@@ -194,8 +196,10 @@ class RunningSdk implements OtelkitSdk {
     if (config.handleSignals) {
       this.cleanups.push(flushOnSignals(() => this.forceFlush(), () => this.shutdown(), config.shutdownTimeoutMs));
     }
-    // Unref'd: a process that is done before the first turn of its event loop never loads the SDK.
-    this.loadTimer = setTimeout(() => void this.loadMetrics(), 0).unref();
+    // The metrics SDK is the exporters' machinery: it loads when first used (a scrape, a flush,
+    // shutdown) or a second after start, whichever comes first, so it is never on the app's start-up
+    // path. Unref'd: a process that is done by then never loads it.
+    this.loadTimer = setTimeout(() => void this.loadMetrics(), METRICS_SDK_LOAD_DELAY_MS).unref();
   }
 
   /** The metrics pipeline, loading it now if it is not loaded yet. Never rejects. */
