@@ -1,0 +1,80 @@
+import { MeterProvider, MetricReader, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
+import { describe, expect, it } from 'vitest';
+import { DeferredMeterProvider } from '../src/deferred-meter-provider.js';
+
+class TestReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+  async metrics(): Promise<MetricData[]> {
+    return (await this.collect()).resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+  }
+}
+
+function sdk(): { provider: MeterProvider; reader: TestReader } {
+  const reader = new TestReader();
+  return { provider: new MeterProvider({ readers: [reader] }), reader };
+}
+
+const value = (metrics: MetricData[], name: string) => metrics.find((m) => m.descriptor.name === name)?.dataPoints[0]?.value;
+
+describe('the deferred meter provider (global while the metrics SDK loads)', () => {
+  it('hands instruments, callbacks and buffered measurements taken before the SDK to it', async () => {
+    const deferred = new DeferredMeterProvider();
+    const meter = deferred.getMeter('early', '1.0.0');
+    const counter = meter.createCounter('early.count');
+    const histogram = meter.createHistogram('early.duration', { unit: 's' });
+    counter.add(2, { k: 'v' });
+    histogram.record(0.5);
+    meter.createObservableGauge('early.gauge').addCallback((result) => result.observe(7));
+    const batchGauge = meter.createObservableUpDownCounter('early.batch');
+    meter.addBatchObservableCallback((result) => result.observe(batchGauge, 3), [batchGauge]);
+
+    const { provider, reader } = sdk();
+    deferred.setDelegate(provider);
+    counter.add(1, { k: 'v' });
+    const metrics = await reader.metrics();
+    expect(value(metrics, 'early.count')).toBe(3);
+    expect((metrics.find((m) => m.descriptor.name === 'early.duration') as HistogramMetricData).dataPoints[0]?.value.count).toBe(1);
+    expect(value(metrics, 'early.gauge')).toBe(7);
+    expect(value(metrics, 'early.batch')).toBe(3);
+  });
+
+  it('passes straight through once the SDK is there, and removes callbacks on either side', async () => {
+    const deferred = new DeferredMeterProvider();
+    const early = deferred.getMeter('m');
+    const gauge = early.createObservableGauge('removed.before');
+    const callback = (result: { observe(value: number): void }) => result.observe(1);
+    gauge.addCallback(callback);
+    gauge.removeCallback(callback);
+    const { provider, reader } = sdk();
+    deferred.setDelegate(provider);
+    const late = deferred.getMeter('m');
+    late.createCounter('late.count').add(5);
+    const batch = early.createObservableGauge('batch.after');
+    let calls = 0;
+    const batchCallback = (result: { observe(o: typeof batch, value: number): void }) => {
+      calls++;
+      result.observe(batch, 9);
+    };
+    early.addBatchObservableCallback(batchCallback, [batch]);
+    let metrics = await reader.metrics();
+    expect(calls).toBe(1);
+    expect(value(metrics, 'late.count')).toBe(5);
+    expect(value(metrics, 'batch.after')).toBe(9);
+    expect(metrics.find((m) => m.descriptor.name === 'removed.before')?.dataPoints ?? []).toEqual([]);
+    early.removeBatchObservableCallback(batchCallback, [batch]);
+    const before = calls;
+    metrics = await reader.metrics();
+    expect(calls).toBe(before);
+  });
+
+  it('keeps at most 10,000 early measurements and counts the rest as dropped', async () => {
+    const deferred = new DeferredMeterProvider();
+    const counter = deferred.getMeter('m').createCounter('busy.count');
+    for (let i = 0; i < 10_005; i++) counter.add(1);
+    expect(deferred.dropped).toBe(5);
+    const { provider, reader } = sdk();
+    deferred.setDelegate(provider);
+    expect(value(await reader.metrics(), 'busy.count')).toBe(10_000);
+  });
+});
