@@ -92,11 +92,12 @@ function observeRefusals(breaker: CockatielCircuitBreaker, onRefusal: () => void
   const original = target.execute;
   const counted = new WeakSet<object>();
   let active = true;
-  const execute = function otelkitCockatielExecute(this: unknown, ...args: unknown[]): unknown {
+  // Two fixed parameters (cockatiel's fn and signal), not a rest array: this is on every call.
+  const execute = function otelkitCockatielExecute(this: unknown, fn: unknown, signal?: unknown): unknown {
     // A closed breaker cannot refuse: a BrokenCircuitError out of it comes from another (inner)
     // breaker inside the call, and is not this breaker's rejection. Closed calls also pay nothing here.
     const refusable = breaker.state !== CLOSED;
-    const result = original.apply(this, args);
+    const result = arguments.length <= 2 ? original.call(this, fn, signal) : original.apply(this, arguments as unknown as unknown[]);
     if (!active || !refusable || !(result instanceof Promise)) return result;
     return result.then(undefined, (error: unknown) => {
       if (isRefusal(error) && !counted.has(error as object)) {
