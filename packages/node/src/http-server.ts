@@ -1,6 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import { context, trace, type Attributes, type Context, type ObservableResult, type Span } from '@opentelemetry/api';
+import type { Socket } from 'node:net';
+import { context, ROOT_CONTEXT, trace, type Attributes, type Context, type ObservableResult, type Span } from '@opentelemetry/api';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import { contain, createInstrument, describeError, getOtelkitMeter, HTTP_SERVER_ACTIVE_REQUESTS, reportOnce } from '@otelkit/core';
 import { isOtelkitPath } from './endpoints.js';
@@ -23,7 +24,9 @@ export function setHttpRoute(route: string): void {
 }
 
 const STATE = Symbol('otelkit.serverRequest');
+const IN_FLIGHT = Symbol('otelkit.inFlight');
 type TrackedResponse = ServerResponse & { [STATE]?: RequestScope };
+type TrackedSocket = Socket & { encrypted?: boolean; [IN_FLIGHT]?: Set<RequestScope> };
 
 /** Makes a context the active one for the rest of the request's work (the context manager's `enter`). */
 export type AttachContext = (context: Context) => void;
@@ -55,6 +58,7 @@ export function instrumentHttpServer(options: HttpServerOptions): () => void {
 
   const finish = (state: RequestScope, response: ServerResponse, aborted: boolean): void => {
     state.done = true;
+    (state.socket as TrackedSocket | undefined)?.[IN_FLIGHT]?.delete(state);
     active.decrement(state);
     const status = aborted && !response.headersSent ? 0 : response.statusCode;
     const route = state.route ?? expressRoute(state.request);
@@ -68,20 +72,26 @@ export function instrumentHttpServer(options: HttpServerOptions): () => void {
   const onStart = (message: unknown): void => {
     try {
       const { request, response } = message as { request: IncomingMessage; response: TrackedResponse };
-      if (isOtelkitPath(request.url)) return;
+      if (isOtelkitPath(request.url)) {
+        // Not the app's request: it runs in no request's context (not in the last one of this connection).
+        attach(ROOT_CONTEXT);
+        return;
+      }
       const method = methodIndex(request.method);
-      const https = (request.socket as { encrypted?: boolean } | null)?.encrypted === true;
+      const socket = request.socket as TrackedSocket | null;
+      const https = socket?.encrypted === true;
       const { span, parent } = serverTrace.start(request, https, method);
-      const scope = new RequestScope(parent, span, request, performance.now(), method, https, protocolIndex(request.httpVersion));
+      const scope = new RequestScope(parent, span, request, response, performance.now(), method, https, protocolIndex(request.httpVersion));
       response[STATE] = scope;
       active.increment(scope);
-      response.on('close', onClose);
+      if (socket) trackOnSocket(socket, scope);
       attach(scope);
       if (traceResponseHeader && !response.headersSent) {
         const spanContext = span.spanContext();
         response.setHeader('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags & 1}`);
       }
     } catch (error) {
+      attach(ROOT_CONTEXT);
       reportOnce('http.server.request.start', `HTTP server request hook failed and was ignored: ${describeError(error)}`);
     }
   };
@@ -96,13 +106,27 @@ export function instrumentHttpServer(options: HttpServerOptions): () => void {
     }
   };
 
-  // Every response closes; one that closes before it finished was aborted by the client.
-  function onClose(this: TrackedResponse): void {
+  // In-flight requests are kept per connection, with one 'close' listener per connection (not per
+  // request): when the connection closes, every request on it that has not finished was aborted,
+  // including pipelined ones whose response never got the socket (those emit no event of their own).
+  const trackOnSocket = (socket: TrackedSocket, scope: RequestScope): void => {
+    let inFlight = socket[IN_FLIGHT];
+    if (inFlight === undefined) {
+      inFlight = socket[IN_FLIGHT] = new Set();
+      socket.once('close', onSocketClose);
+    }
+    inFlight.add(scope);
+    scope.socket = socket;
+  };
+
+  function onSocketClose(this: TrackedSocket): void {
     try {
-      const state = this[STATE];
-      if (state !== undefined && !state.done) finish(state, this, true);
+      const inFlight = this[IN_FLIGHT];
+      if (inFlight === undefined) return;
+      for (const scope of inFlight) if (!scope.done) finish(scope, scope.response, true);
+      inFlight.clear();
     } catch (error) {
-      reportOnce('http.server.response.close', `HTTP response close listener failed and was ignored: ${describeError(error)}`);
+      reportOnce('http.server.socket.close', `HTTP connection close listener failed and was ignored: ${describeError(error)}`);
     }
   }
 
@@ -116,14 +140,16 @@ export function instrumentHttpServer(options: HttpServerOptions): () => void {
 }
 
 /**
- * The route template express (4 and 5) matched: the mount path of the router it came through
- * (`req.baseUrl`) and the route's own path. Only string paths: a RegExp or an array is no template.
+ * The route template of an express (4 and 5) route matched on the app itself, when nothing set one:
+ * the route's own path, a string only (a RegExp or an array is no template). Through a mounted router
+ * `req.baseUrl` is the matched path, not the mount's pattern (it could hold ids), so none is taken
+ * from it: instrumentation-express, loaded with express, sets those routes.
  */
 function expressRoute(request: IncomingMessage): string | undefined {
   const route = (request as { route?: { path?: unknown } }).route;
   if (route === undefined || typeof route.path !== 'string') return undefined;
   const baseUrl = (request as { baseUrl?: unknown }).baseUrl;
-  return typeof baseUrl === 'string' && baseUrl !== '' ? baseUrl + route.path : route.path;
+  return baseUrl === undefined || baseUrl === '' ? route.path : undefined;
 }
 
 /**

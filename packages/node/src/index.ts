@@ -26,7 +26,7 @@ export {
 } from './config.js';
 export { BUILTIN_MODULE_BRIDGES } from './bridges.js';
 export type { CheckReport, HealthReport, ReadinessCheckOptions } from './health.js';
-export { FilteringMetricExporter } from './metrics.js';
+export { FilteringMetricExporter } from './filtering-exporter.js';
 export { entryPackage } from './service-identity.js';
 export { HEALTH_PATHS, METRICS_PATH, type NodeRequestHandler } from './endpoints.js';
 export { normalizeMethod, setHttpRoute } from './http-server.js';

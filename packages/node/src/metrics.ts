@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { describeError, otelkitViews, reportOnce, type OtelkitMetricProducer } from '@otelkit/core';
 import type { OtelkitConfig } from './config.js';
+import { FilteringMetricExporter } from './filtering-exporter.js';
 import { PrometheusPullReader } from './prometheus-reader.js';
 
 /** The meter provider and, when Prometheus is on, the pull reader behind `/metrics`. */
@@ -72,36 +73,6 @@ function periodic(exporter: PushMetricExporter, config: OtelkitConfig, metricPro
     metricProducers,
     cardinalityLimits: { default: config.cardinalityLimit },
   });
-}
-
-/**
- * Applies the allow/deny name filter to a push exporter, as the Prometheus serializer does for
- * `/metrics`: deny lists are views already, but an allow list cannot be one (see `otelkitViews`).
- */
-export class FilteringMetricExporter implements PushMetricExporter {
-  constructor(
-    private readonly exporter: PushMetricExporter,
-    private readonly keep: (metricName: string) => boolean,
-  ) {}
-
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    const scopeMetrics = metrics.scopeMetrics
-      .map((scope) => ({ ...scope, metrics: scope.metrics.filter((metric) => this.keep(metric.descriptor.name)) }))
-      .filter((scope) => scope.metrics.length > 0);
-    this.exporter.export({ ...metrics, scopeMetrics }, resultCallback);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.exporter.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.exporter.shutdown();
-  }
-
-  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
-    return this.exporter.selectAggregationTemporality?.(instrumentType) ?? AggregationTemporality.CUMULATIVE;
-  }
 }
 
 /**

@@ -55,8 +55,8 @@ type ModuleInternals = {
   _cache: Record<string, { exports: unknown } | undefined>;
 };
 
-/** The package a file in node_modules belongs to, its folder, and its module name (`pkg`, or `pkg/sub` for `sub.js`). */
-function moduleOfFile(filename: string): { packageName: string; baseDir: string; subpath: string } | undefined {
+/** The package a file in node_modules belongs to, its folder, and its path inside it. */
+export function moduleOfFile(filename: string): { packageName: string; baseDir: string; subpath: string } | undefined {
   const segments = filename.split(sep);
   const at = segments.lastIndexOf('node_modules');
   if (at < 0 || segments[at + 1] === undefined) return undefined;
@@ -72,14 +72,18 @@ function moduleOfFile(filename: string): { packageName: string; baseDir: string;
 
 /**
  * Calls `onLoad` for every CommonJS load of a module named in `names` (a package, or a package
- * subpath such as `mysql2/promise`), by `require` or by an ES module's import (which Node loads
- * through `Module._load` with the file's path), once per loaded exports object; what it returns
+ * subpath such as `mysql2/promise`), by `require`, and (when `importedFromEsm`) by an ES module's
+ * import, which Node loads through `Module._load` with the file's path; once per exports object; what it returns
  * replaces the exports in the module cache. The `require-in-the-middle` job, in one wrapper around
  * `Module._load`, without its dependencies at start-up.
  *
  * @returns a function that removes the wrapper (if nobody wrapped it since)
  */
-function watchCommonJs(names: readonly string[], onLoad: (exports: unknown, name: string, baseDir: string) => unknown): () => void {
+function watchCommonJs(
+  names: readonly string[],
+  onLoad: (exports: unknown, name: string, baseDir: string) => unknown,
+  importedFromEsm: boolean,
+): () => void {
   const internals = Module as unknown as ModuleInternals;
   const original = internals._load;
   const watched = new Set(names);
@@ -93,7 +97,8 @@ function watchCommonJs(names: readonly string[], onLoad: (exports: unknown, name
       const module = moduleOfFile(filename);
       return module && { name: request, filename, baseDir: module.baseDir };
     }
-    if (parent != null || !isAbsolute(request) || !request.includes('node_modules')) return undefined;
+    // An ES module's import of a CommonJS file (no parent); left to import-in-the-middle when it is on.
+    if (!importedFromEsm || parent != null || !isAbsolute(request) || !request.includes('node_modules')) return undefined;
     const module = moduleOfFile(request);
     if (module === undefined || !packages.has(module.packageName)) return undefined;
     const subpathName = `${module.packageName}/${module.subpath.replace(/(\/index)?\.c?js$/, '')}`;
@@ -160,7 +165,9 @@ export function hookModuleBridges(bridges: readonly ModuleBridge[], esm: boolean
   };
   const names = [...byModule.keys()];
   if (names.length === 0) return () => {};
-  const unwatch = watchCommonJs(names, onLoad);
+  // With the ESM loader on, import-in-the-middle sees ES modules' imports of CommonJS files itself:
+  // watching them here too would patch them twice.
+  const unwatch = watchCommonJs(names, onLoad, !esm);
   let importHook: { unhook(): void } | undefined;
   if (esm) {
     const { Hook: ImportHook } = require('import-in-the-middle') as typeof import('import-in-the-middle');

@@ -1,12 +1,13 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import {
-  DataPointType,
-  type DataPoint,
-  type Histogram,
-  type MetricData,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, DataPointType, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { reportOnce } from '@otelkit/core';
+
+// Values of the SDK's DataPointType enum: the serializer needs the SDK's types only, not its code
+// (so importing @otelkit/node does not load the metrics SDK).
+const HISTOGRAM = 0 as DataPointType.HISTOGRAM;
+const EXPONENTIAL_HISTOGRAM = 1 as DataPointType.EXPONENTIAL_HISTOGRAM;
+const GAUGE = 2 as DataPointType.GAUGE;
+const SUM = 3 as DataPointType.SUM;
 
 /**
  * Prometheus text exposition (format 0.0.4) of collected OpenTelemetry metrics, following the
@@ -85,8 +86,8 @@ function labelNameOf(key: string): string {
 
 /** The Prometheus metric family name of an OpenTelemetry metric. */
 export function prometheusName(metric: MetricData): string {
-  const isGauge = metric.dataPointType === DataPointType.GAUGE || (metric.dataPointType === DataPointType.SUM && !metric.isMonotonic);
-  const isCounter = metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
+  const isGauge = metric.dataPointType === GAUGE || (metric.dataPointType === SUM && !metric.isMonotonic);
+  const isCounter = metric.dataPointType === SUM && metric.isMonotonic;
   let name = sanitizeName(metric.descriptor.name);
   if (isCounter && name.endsWith('_total')) name = name.slice(0, -'_total'.length);
   const suffix = unitSuffix(metric.descriptor.unit, isGauge);
@@ -191,11 +192,11 @@ export function serializePrometheus(resourceMetrics: ResourceMetrics, options: P
       : labelPairs({ otel_scope_name: scopeMetrics.scope.name, otel_scope_version: scopeMetrics.scope.version ?? '' });
     for (const metric of scopeMetrics.metrics) {
       if (options.filter && !options.filter(metric.descriptor.name)) continue;
-      if (metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) continue;
+      if (metric.dataPointType === EXPONENTIAL_HISTOGRAM) continue;
       const name = prometheusName(metric);
       const type =
-        metric.dataPointType === DataPointType.HISTOGRAM ? 'histogram'
-        : metric.dataPointType === DataPointType.SUM && metric.isMonotonic ? 'counter'
+        metric.dataPointType === HISTOGRAM ? 'histogram'
+        : metric.dataPointType === SUM && metric.isMonotonic ? 'counter'
         : 'gauge';
       let family = families.get(name);
       if (family === undefined) {

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Context,
   type Exception,
@@ -18,7 +18,7 @@ const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
 /** Where @opentelemetry/core's getRPCMetadata() looks (instrumentation-express sets the route there). */
 export const RPC_METADATA_KEY = Symbol.for('OpenTelemetry SDK Context Key RPC_METADATA');
 /** @opentelemetry/core's `RPCType.HTTP`. */
-export const RPC_TYPE_HTTP = 0;
+export const RPC_TYPE_HTTP = 'http';
 const DELETED = Symbol('otelkit.context.deleted');
 
 /** A context one entry away from its parent: what `setValue`/`deleteValue` on a request's context give. */
@@ -53,11 +53,14 @@ export class RequestScope implements Context {
   readonly type = RPC_TYPE_HTTP;
   route: string | undefined = undefined;
   done = false;
+  /** The connection it came on, while it is in flight (see http-server.ts). */
+  socket: object | undefined = undefined;
 
   constructor(
     private readonly parent: Context,
     readonly span: Span,
     readonly request: IncomingMessage,
+    readonly response: ServerResponse,
     readonly startMs: number,
     readonly method: number,
     readonly https: boolean,

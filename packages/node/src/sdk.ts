@@ -25,6 +25,7 @@ import type { MetricsPipeline } from './metrics.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
 import { enabledBridges, hookModuleBridges } from './module-bridges.js';
 import { esmLoaderRegistered } from './esm-loader.js';
+import { beforeFirstLoad } from './lazy-instrumentations.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
 import { startTracing, type TracingPipeline } from './tracing.js';
 
@@ -181,13 +182,26 @@ class RunningSdk implements OtelkitSdk {
       instrumentHttpServer({ trace: this.tracing.serverTrace, attach: this.tracing.attach, traceResponseHeader: config.traceResponseHeader }),
     );
     this.cleanups.push(hookModuleBridges(enabledBridges(bridges, config.bridgesDisabled), esmLoaderRegistered()));
-    // Client and express middleware spans (only when spans are recorded) and the app's own.
+    // Client spans (only when spans are recorded) and the app's own instrumentations.
+    const tracerProvider = this.tracing.provider ? { tracerProvider: this.tracing.provider } : {};
     const instrumentations = [...this.tracing.instrumentations, ...extraInstrumentations];
     if (instrumentations.length > 0) {
-      const tracerProvider = this.tracing.provider ? { tracerProvider: this.tracing.provider } : {};
       this.cleanups.push(registerInstrumentations({ instrumentations, ...tracerProvider, meterProvider: this.meterProvider }));
     }
-    this.cleanups.push(hookCommonJsLoadedFromEsm());
+    // express: route templates for http.route (also on metrics), and middleware spans when spans are
+    // recorded. Loaded just before express itself (or at once when ES modules are hooked by the loader).
+    const recording = this.tracing.provider !== undefined;
+    const instrumentExpress = (): void => {
+      const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
+      // Without recorded spans: no layer spans at all, only the route template on the request.
+      const routesOnly = { ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER] };
+      const express = new ExpressInstrumentation(recording ? {} : routesOnly);
+      this.cleanups.push(registerInstrumentations({ instrumentations: [express], ...tracerProvider, meterProvider: this.meterProvider }));
+    };
+    if (esmLoaderRegistered()) instrumentExpress();
+    else this.cleanups.push(beforeFirstLoad('express', instrumentExpress));
+    // With the ESM loader on, import-in-the-middle hands ES modules' imports of CommonJS packages to instrumentations.
+    if (!esmLoaderRegistered()) this.cleanups.push(hookCommonJsLoadedFromEsm());
     this.serviceMetrics = registerServiceMetrics();
 
     const scrape = config.metricsExporters.includes('prometheus') ? () => this.scrape() : undefined;

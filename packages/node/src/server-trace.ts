@@ -159,7 +159,12 @@ function callerContext(request: IncomingMessage): Context {
     const name = raw[i]!;
     if (name.length !== 11 && name.length !== 10 && name.length !== 7) continue;
     const lower = name.toLowerCase();
-    if (lower === 'traceparent' || lower === 'tracestate' || lower === 'baggage') (carrier ??= {})[lower] = raw[i + 1]!;
+    if (lower === 'traceparent' || lower === 'tracestate' || lower === 'baggage') {
+      carrier ??= {};
+      // Repeated headers joined as node:http joins them in request.headers.
+      const previous = carrier[lower];
+      carrier[lower] = previous === undefined ? raw[i + 1]! : `${previous}, ${raw[i + 1]!}`;
+    }
   }
   return carrier === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carrier);
 }

@@ -1,5 +1,4 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { httpClientInstrumentationConfig } from './http-server.js';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
@@ -22,7 +21,7 @@ import type { OtelkitConfig, TracesExporterName } from './config.js';
 
 /*
  * Span recording and export: the SDK tracer provider, samplers, the batch processor and exporters,
- * instrumentation-http's client spans and instrumentation-express's middleware spans. Loaded (synchronously, by tracing.ts) only when
+ * and instrumentation-http's client spans. Loaded (synchronously, by tracing.ts) only when
  * spans are exported, so a process that exports none never loads the trace SDK.
  */
 
@@ -118,6 +117,6 @@ export function startSpanExport(
   const exporter = spanExporterFor(config, exporterName);
   const provider = new NodeTracerProvider({ resource, sampler: samplerFor(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
   provider.register({ contextManager, propagator });
-  // Client spans, their traceparent and http.client.request.duration; express middleware spans.
-  return { provider, instrumentations: [new HttpInstrumentation(httpClientInstrumentationConfig()), new ExpressInstrumentation()] };
+  // Client spans, their traceparent and http.client.request.duration.
+  return { provider, instrumentations: [new HttpInstrumentation(httpClientInstrumentationConfig())] };
 }

@@ -41,9 +41,57 @@ export function parseTraceParent(traceParent: string): SpanContext | undefined {
   return { traceId: match[2]!, spanId: match[3]!, traceFlags: parseInt(match[4]!, 16), isRemote: true };
 }
 
+/** One `key=value;metadata` baggage entry, as the SDK parses it (empty keys or values are invalid). */
+function parseBaggageEntry(entry: string): { key: string; value: string; metadata?: BaggageEntry['metadata'] } | undefined {
+  const metadataAt = entry.indexOf(';');
+  const keyPair = metadataAt === -1 ? entry : entry.slice(0, metadataAt);
+  const equals = keyPair.indexOf('=');
+  if (equals <= 0) return undefined;
+  const rawKey = keyPair.slice(0, equals).trim();
+  const rawValue = keyPair.slice(equals + 1).trim();
+  if (!rawKey || !rawValue) return undefined;
+  let key: string;
+  let value: string;
+  try {
+    key = decodeURIComponent(rawKey);
+    value = decodeURIComponent(rawValue);
+  } catch {
+    return undefined;
+  }
+  if (metadataAt !== -1 && metadataAt < entry.length - 1) return { key, value, metadata: baggageEntryMetadataFromString(entry.slice(metadataAt + 1)) };
+  return { key, value };
+}
+
+/** Adds the entries of one `baggage` header within the W3C limits; returns the new count and size. */
+function parseBaggageHeader(header: string, entries: Record<string, BaggageEntry>, count: number, totalSize: number): [number, number] {
+  let start = 0;
+  while (start < header.length && count < MAX_PAIRS) {
+    const end = header.indexOf(',', start);
+    const entryEnd = end === -1 ? header.length : end;
+    const entryLength = entryEnd - start;
+    if (entryLength <= MAX_PAIR_LENGTH) {
+      const entry = parseBaggageEntry(header.slice(start, entryEnd));
+      if (entry !== undefined) {
+        const entrySize = (count === 0 ? 0 : 1) + entryLength;
+        if (totalSize + entrySize > MAX_TOTAL_LENGTH) break;
+        entries[entry.key] = entry.metadata ? { value: entry.value, metadata: entry.metadata } : { value: entry.value };
+        count++;
+        totalSize += entrySize;
+      }
+    }
+    if (end === -1) break;
+    start = end + 1;
+  }
+  return [count, totalSize];
+}
+
+/** @opentelemetry/core's suppressTracing() flag: nothing is injected under it (exporters' own requests). */
+const SUPPRESS_TRACING_KEY = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+
 /** W3C trace context and baggage, inject and extract, in one propagator. */
 export class W3CPropagator implements TextMapPropagator {
   inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    if (context.getValue(SUPPRESS_TRACING_KEY) === true) return;
     const spanContext = trace.getSpanContext(context);
     if (spanContext !== undefined && isSpanContextValid(spanContext)) {
       const flags = (spanContext.traceFlags || TraceFlags.NONE) & 0xff;
@@ -70,27 +118,16 @@ export class W3CPropagator implements TextMapPropagator {
     const spanContext = traceParent === undefined ? undefined : parseTraceParent(traceParent);
     if (spanContext !== undefined) {
       const traceState = getter.get(carrier, TRACESTATE);
-      if (traceState !== undefined) spanContext.traceState = createTraceState(Array.isArray(traceState) ? traceState.join(',') : traceState);
+      if (traceState) spanContext.traceState = createTraceState(Array.isArray(traceState) ? traceState.join(',') : traceState);
       result = trace.setSpanContext(result, spanContext);
     }
     const header = getter.get(carrier, BAGGAGE);
-    const baggageHeader = Array.isArray(header) ? header.join(',') : header;
-    if (!baggageHeader) return result;
+    if (!header) return result;
     const entries: Record<string, BaggageEntry> = {};
     let count = 0;
-    for (const pair of baggageHeader.split(',')) {
-      if (count >= MAX_PAIRS) break;
-      const [keyValue, ...properties] = pair.split(';');
-      const equals = keyValue?.indexOf('=') ?? -1;
-      if (keyValue === undefined || equals <= 0) continue;
-      try {
-        const key = decodeURIComponent(keyValue.slice(0, equals).trim());
-        const value = decodeURIComponent(keyValue.slice(equals + 1).trim());
-        entries[key] = properties.length > 0 ? { value, metadata: baggageEntryMetadataFromString(properties.join(';')) } : { value };
-        count++;
-      } catch {
-        // a malformed percent-encoding: that entry is left out, as the SDK does
-      }
+    let totalSize = 0;
+    for (const value of Array.isArray(header) ? header : [header]) {
+      [count, totalSize] = parseBaggageHeader(value, entries, count, totalSize);
     }
     return count === 0 ? result : propagation.setBaggage(result, propagation.createBaggage(entries));
   }

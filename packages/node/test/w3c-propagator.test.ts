@@ -1,5 +1,5 @@
 import { context, defaultTextMapGetter, defaultTextMapSetter, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
-import { CompositePropagator, TraceState, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, suppressTracing, TraceState, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { describe, expect, it } from 'vitest';
 import { W3CPropagator } from '../src/w3c-propagator.js';
 
@@ -21,6 +21,9 @@ const HEADERS: Array<Record<string, string | string[]>> = [
   { baggage: 'userId=alice,serverNode=DF%2028,isProduction=false;p=1' },
   { baggage: 'bad,=x,k=%E0%A4%A' },
   { baggage: ['a=1', 'b=2'], traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+  { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: '' },
+  { baggage: 'k=v;,=empty,empty=,  spaced  =  v  ;p' },
+  { baggage: `${'x'.repeat(4097)}=1,ok=1` },
 ];
 
 function describeContext(ctx: ReturnType<typeof ours.extract>) {
@@ -57,5 +60,8 @@ describe('otelkit W3C propagator', () => {
     const nothing: Record<string, string> = {};
     ours.inject(context.active(), nothing, defaultTextMapSetter);
     expect(nothing).toEqual({});
+    const suppressed: Record<string, string> = {};
+    ours.inject(suppressTracing(ctx), suppressed, defaultTextMapSetter);
+    expect(suppressed).toEqual({});
   });
 });
