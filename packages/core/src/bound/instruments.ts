@@ -1,7 +1,7 @@
-import type { Attributes, Counter, Histogram } from '@opentelemetry/api';
+import type { Attributes, Histogram } from '@opentelemetry/api';
 import type { MetricDefinition } from '../catalog/types.js';
 import { describeError, reportOnce } from '../diagnostics.js';
-import { createInstrument } from '../instruments.js';
+import { createInstrument, type InstrumentByKind } from '../instruments.js';
 import { getOtelkitMeter } from '../meter.js';
 import { metricStore, type HistogramSeries, type MetricStore, type SumSeries } from './store.js';
 
@@ -60,63 +60,68 @@ function invalid(store: MetricStore, name: string, value: number): void {
   reportOnce(`bound.invalid.${name}`, `${name}: dropped the invalid measurement ${String(value)} (counted in otelkit.metric.measurements.invalid)`);
 }
 
-class StoreCounter implements BoundCounter {
-  private readonly store = metricStore();
-  private series: SumSeries | undefined;
-  private fallback: Counter | undefined;
+/**
+ * What both bound instruments share: the store, the series (resolved at the first record on the fast
+ * path, so the cardinality limit counts series in recording order, as the SDK does) and the API
+ * instrument used while no producer is attached.
+ */
+abstract class StoreInstrument<S extends SumSeries | HistogramSeries, K extends 'counter' | 'histogram'> {
+  protected readonly store = metricStore();
+  private resolved: S | undefined;
+  private fallback: InstrumentByKind[K] | undefined;
 
   constructor(
-    private readonly definition: MetricDefinition<'counter'>,
+    protected readonly definition: MetricDefinition<K>,
     private readonly attributes: Attributes,
     private readonly scope: string,
   ) {}
 
-  add(value: number): void {
-    if (!(value >= 0 && value !== Infinity)) return invalid(this.store, this.definition.name, value);
-    if (this.store.attachedProducers > 0) {
-      const series = (this.series ??= this.store.stream(this.definition, this.scope).seriesFor(this.attributes) as SumSeries);
-      series.value += value;
-      series.recorded = true;
-      return;
-    }
+  /** Whether `value` may be recorded; an invalid one is counted and reported once. */
+  protected valid(value: number): boolean {
+    if (value >= 0 && value !== Infinity) return true;
+    invalid(this.store, this.definition.name, value);
+    return false;
+  }
+
+  protected series(): S {
+    return (this.resolved ??= this.store.stream(this.definition, this.scope).seriesFor(this.attributes) as S);
+  }
+
+  /** Records through the global API (no otelkit producer attached). */
+  protected recordThroughApi(value: number): void {
     try {
-      (this.fallback ??= createInstrument(getOtelkitMeter(this.scope), this.definition)).add(value, this.attributes);
+      const instrument = (this.fallback ??= createInstrument(getOtelkitMeter(this.scope), this.definition));
+      if ('add' in instrument) instrument.add(value, this.attributes);
+      else (instrument as Histogram).record(value, this.attributes);
     } catch (error) {
       reportOnce(`bound.fallback.${this.definition.name}`, `${this.definition.name}: record failed: ${describeError(error)}`);
     }
   }
 }
 
-class StoreHistogram implements BoundHistogram {
-  private readonly store = metricStore();
-  private series: HistogramSeries | undefined;
-  private fallback: Histogram | undefined;
+class StoreCounter extends StoreInstrument<SumSeries, 'counter'> implements BoundCounter {
+  add(value: number): void {
+    if (!this.valid(value)) return;
+    if (this.store.attachedProducers === 0) return this.recordThroughApi(value);
+    const series = this.series();
+    series.value += value;
+    series.recorded = true;
+  }
+}
 
-  constructor(
-    private readonly definition: MetricDefinition<'histogram'>,
-    private readonly attributes: Attributes,
-    private readonly scope: string,
-  ) {}
-
+class StoreHistogram extends StoreInstrument<HistogramSeries, 'histogram'> implements BoundHistogram {
   record(value: number): void {
-    if (!(value >= 0 && value !== Infinity)) return invalid(this.store, this.definition.name, value);
-    if (this.store.attachedProducers > 0) {
-      const series = (this.series ??= this.store.stream(this.definition, this.scope).seriesFor(this.attributes) as HistogramSeries);
-      const boundaries = series.boundaries;
-      const last = boundaries.length;
-      let index = 0;
-      while (index < last && value > boundaries[index]!) index++;
-      series.counts[index]!++;
-      series.sum += value;
-      series.count++;
-      if (value < series.min) series.min = value;
-      if (value > series.max) series.max = value;
-      return;
-    }
-    try {
-      (this.fallback ??= createInstrument(getOtelkitMeter(this.scope), this.definition)).record(value, this.attributes);
-    } catch (error) {
-      reportOnce(`bound.fallback.${this.definition.name}`, `${this.definition.name}: record failed: ${describeError(error)}`);
-    }
+    if (!this.valid(value)) return;
+    if (this.store.attachedProducers === 0) return this.recordThroughApi(value);
+    const series = this.series();
+    const boundaries = series.boundaries;
+    const last = boundaries.length;
+    let index = 0;
+    while (index < last && value > boundaries[index]!) index++;
+    series.counts[index]!++;
+    series.sum += value;
+    series.count++;
+    if (value < series.min) series.min = value;
+    if (value > series.max) series.max = value;
   }
 }
