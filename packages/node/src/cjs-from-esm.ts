@@ -8,8 +8,9 @@ type ModuleInternals = {
 };
 
 /**
- * Lets require-in-the-middle (what instrumentations and zero-code bridges hook with) see the
- * CommonJS packages an ES-module app imports, without an ESM loader thread.
+ * Lets require-in-the-middle (what OpenTelemetry instrumentations hook with) see the CommonJS packages
+ * an ES-module app imports, without an ESM loader thread. (otelkit's zero-code bridges watch
+ * `Module._load` themselves, see module-bridges.ts.)
  *
  * Node loads such a package's entry file through `Module._load(filename)` with no parent module,
  * not through `require()`, so require hooks never see it. This wraps `Module._load`: right after such
