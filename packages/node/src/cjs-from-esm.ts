@@ -1,11 +1,7 @@
-import Module, { createRequire, syncBuiltinESMExports } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { describeError, reportOnce } from '@otelkit/core';
-
-type ModuleInternals = {
-  _load: (request: string, parent: unknown, isMain: boolean) => unknown;
-  _cache: Record<string, { exports: unknown } | undefined>;
-};
+import { moduleInternals, watchModuleLoads } from './module-load.js';
 
 /**
  * Lets require-in-the-middle (what OpenTelemetry instrumentations hook with) see the CommonJS packages
@@ -13,31 +9,25 @@ type ModuleInternals = {
  * `Module._load` themselves, see module-bridges.ts.)
  *
  * Node loads such a package's entry file through `Module._load(filename)` with no parent module,
- * not through `require()`, so require hooks never see it. This wraps `Module._load`: right after such
+ * not through `require()`, so require hooks never see it. This watches `Module._load`: right after such
  * a load, the same file is required once more, which runs the hooks on it (patching in place, or
  * handing back replaced exports, which are put in the module's place before Node reads its named
  * exports). Node's built-in `http` and `https` are required here too, and the ES-module views of
  * built-ins synced, so `import http from 'node:http'` gets the patched module.
  *
- * @returns a function that removes the wrapper (if nobody wrapped it since).
+ * @returns a function that stops it.
  */
 export function hookCommonJsLoadedFromEsm(): () => void {
-  const internals = Module as unknown as ModuleInternals;
-  const original = internals._load;
-  const load = function otelkitLoad(this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
-    const exports = original.call(this, request, parent, isMain);
-    if (parent != null || isMain || typeof request !== 'string' || !isAbsolute(request) || !request.includes('node_modules')) return exports;
-    try {
+  const unwatch = watchModuleLoads({
+    name: 'cjs-from-esm',
+    after({ request, parent, isMain }, exports) {
+      if (parent != null || isMain || typeof request !== 'string' || !isAbsolute(request) || !request.includes('node_modules')) return undefined;
       const hooked = createRequire(request)(request) as unknown;
-      const cached = internals._cache[request];
+      const cached = moduleInternals._cache[request];
       if (cached !== undefined && hooked !== cached.exports) cached.exports = hooked;
-      return hooked;
-    } catch (error) {
-      reportOnce('cjs-from-esm', `could not hand ${request} to the require hooks: ${describeError(error)}`);
-      return exports;
-    }
-  };
-  internals._load = load;
+      return hooked === exports ? undefined : hooked;
+    },
+  });
 
   const require = createRequire(import.meta.url);
   for (const builtin of ['node:http', 'node:https']) {
@@ -48,8 +38,5 @@ export function hookCommonJsLoadedFromEsm(): () => void {
     }
   }
   syncBuiltinESMExports();
-
-  return () => {
-    if (internals._load === load) internals._load = original;
-  };
+  return unwatch;
 }

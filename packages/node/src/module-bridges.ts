@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { isAbsolute, join, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { isAbsolute, join } from 'node:path';
 import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
+import { moduleInternals, moduleOfFile, watchModuleLoads } from './module-load.js';
 
 const require = createRequire(import.meta.url);
 
@@ -49,27 +50,6 @@ function packageVersion(baseDir: string | undefined): string | undefined {
   }
 }
 
-type ModuleInternals = {
-  _load: (request: string, parent: unknown, isMain: boolean) => unknown;
-  _resolveFilename: (request: string, parent: unknown) => string;
-  _cache: Record<string, { exports: unknown } | undefined>;
-};
-
-/** The package a file in node_modules belongs to, its folder, and its path inside it. */
-export function moduleOfFile(filename: string): { packageName: string; baseDir: string; subpath: string } | undefined {
-  const segments = filename.split(sep);
-  const at = segments.lastIndexOf('node_modules');
-  if (at < 0 || segments[at + 1] === undefined) return undefined;
-  const scoped = segments[at + 1]!.startsWith('@');
-  const nameLength = scoped ? 2 : 1;
-  const packageName = segments.slice(at + 1, at + 1 + nameLength).join('/');
-  return {
-    packageName,
-    baseDir: segments.slice(0, at + 1 + nameLength).join(sep),
-    subpath: segments.slice(at + 1 + nameLength).join('/'),
-  };
-}
-
 /**
  * Calls `onLoad` for every CommonJS load of a module named in `names` (a package, or a package
  * subpath such as `mysql2/promise`), by `require`, and (when `importedFromEsm`) by an ES module's
@@ -84,8 +64,6 @@ function watchCommonJs(
   onLoad: (exports: unknown, name: string, baseDir: string) => unknown,
   importedFromEsm: boolean,
 ): () => void {
-  const internals = Module as unknown as ModuleInternals;
-  const original = internals._load;
   const watched = new Set(names);
   const packages = new Set(names.map((name) => (name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!)));
   const seen = new WeakSet<object>();
@@ -93,7 +71,7 @@ function watchCommonJs(
 
   const watchedModuleOf = (request: string, parent: unknown): { name: string; filename: string; baseDir: string } | undefined => {
     if (watched.has(request)) {
-      const filename = internals._resolveFilename(request, parent);
+      const filename = moduleInternals._resolveFilename(request, parent);
       const module = moduleOfFile(filename);
       return module && { name: request, filename, baseDir: module.baseDir };
     }
@@ -108,32 +86,23 @@ function watchCommonJs(
     return main === request ? { name: module.packageName, filename: request, baseDir: module.baseDir } : undefined;
   };
 
-  const load = function otelkitBridgeLoad(this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
-    const exports = original.call(this, request, parent, isMain);
-    if (typeof request !== 'string' || (!watched.has(request) && !isAbsolute(request)) || typeof exports !== 'object' && typeof exports !== 'function') {
-      return exports;
-    }
-    if (exports === null || seen.has(exports)) return exports;
-    try {
+  return watchModuleLoads({
+    name: 'zero-code bridges',
+    after({ request, parent }, exports) {
+      if (typeof request !== 'string' || (!watched.has(request) && !isAbsolute(request))) return undefined;
+      if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null || seen.has(exports)) return undefined;
       const module = watchedModuleOf(request, parent);
-      if (module === undefined) return exports;
+      if (module === undefined) return undefined;
       const result = onLoad(exports, module.name, module.baseDir);
       seen.add(exports);
-      if (typeof result === 'object' || typeof result === 'function') {
-        if (result !== null) seen.add(result);
-        const cached = internals._cache[module.filename];
+      if ((typeof result === 'object' || typeof result === 'function') && result !== null) {
+        seen.add(result);
+        const cached = moduleInternals._cache[module.filename];
         if (cached !== undefined && cached.exports === exports) cached.exports = result;
       }
-      return result;
-    } catch (error) {
-      reportOnce('bridge.load', `could not check a module load for zero-code bridges: ${describeError(error)}`);
-      return exports;
-    }
-  };
-  internals._load = load;
-  return () => {
-    if (internals._load === load) internals._load = original;
-  };
+      return result === exports ? undefined : result;
+    },
+  });
 }
 
 /**
