@@ -6,6 +6,8 @@ const KNOWN_METHODS = ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', '
 const OTHER = '_OTHER';
 const METHOD_INDEX: ReadonlyMap<string, number> = new Map(KNOWN_METHODS.map((method, index) => [method, index]));
 const OTHER_INDEX = KNOWN_METHODS.length;
+/** How many `http.request.method` values there are: the known methods and `_OTHER`. */
+export const METHOD_COUNT = OTHER_INDEX + 1;
 /** `network.protocol.version` values node:http reports, by index; anything else is left out. */
 const PROTOCOL_INDEX: ReadonlyMap<string, number> = new Map([['1.0', 0], ['1.1', 1], ['2.0', 2]]);
 const PROTOCOL_VALUE = ['1.0', '1.1', '2'] as const;

@@ -1,11 +1,11 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { context, ROOT_CONTEXT, trace, type Attributes, type Context, type ObservableResult, type Span } from '@opentelemetry/api';
 import type { HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import { contain, createInstrument, describeError, getOtelkitMeter, HTTP_SERVER_ACTIVE_REQUESTS, reportOnce } from '@otelkit/core';
 import { isOtelkitPath } from './endpoints.js';
-import { ABORTED, HttpServerDuration, methodAt, methodIndex, protocolIndex } from './http-server-duration.js';
+import { ABORTED, HttpServerDuration, METHOD_COUNT, methodAt, methodIndex, protocolIndex } from './http-server-duration.js';
 import { redactUrl } from './redact.js';
 import { RequestScope, RPC_METADATA_KEY, RPC_TYPE_HTTP } from './request-scope.js';
 import type { ServerTrace } from './server-trace.js';
@@ -158,14 +158,14 @@ function expressRoute(request: IncomingMessage): string | undefined {
  */
 class ActiveRequests {
   // [scheme][method]: http then https, by method index.
-  private readonly counts = [new Array<number>(11).fill(0), new Array<number>(11).fill(0)];
+  private readonly counts = [new Array<number>(METHOD_COUNT).fill(0), new Array<number>(METHOD_COUNT).fill(0)];
   private readonly attributes: Attributes[][] = [0, 1].map((scheme) =>
-    Array.from({ length: 11 }, (_, method) => Object.freeze({ 'http.request.method': methodAt(method), 'url.scheme': scheme ? 'https' : 'http' })),
+    Array.from({ length: METHOD_COUNT }, (_, method) => Object.freeze({ 'http.request.method': methodAt(method), 'url.scheme': scheme ? 'https' : 'http' })),
   );
-  private readonly seen = [new Array<boolean>(11).fill(false), new Array<boolean>(11).fill(false)];
+  private readonly seen = [new Array<boolean>(METHOD_COUNT).fill(false), new Array<boolean>(METHOD_COUNT).fill(false)];
   private readonly observe = contain('http.server.active_requests', (result: ObservableResult) => {
     for (let scheme = 0; scheme < 2; scheme++) {
-      for (let method = 0; method < 11; method++) {
+      for (let method = 0; method < METHOD_COUNT; method++) {
         if (this.seen[scheme]![method]) result.observe(this.counts[scheme]![method]!, this.attributes[scheme]![method]);
       }
     }
@@ -200,9 +200,8 @@ export function httpClientInstrumentationConfig(): HttpInstrumentationConfig {
   return {
     disableIncomingRequestInstrumentation: true,
     headersToSpanAttributes: { client: { requestHeaders: [] } },
-    requestHook: (span: Span, request: IncomingMessage | ClientRequest) => {
+    requestHook: (span: Span) => {
       try {
-        void request;
         const attributes = (span as unknown as { attributes?: Record<string, unknown> }).attributes;
         const full = attributes?.['url.full'];
         if (typeof full === 'string') span.setAttribute('url.full', redactUrl(full));
