@@ -12,8 +12,7 @@ import { moduleInternals, watchModuleLoads } from './module-load.js';
  * not through `require()`, so require hooks never see it. This watches `Module._load`: right after such
  * a load, the same file is required once more, which runs the hooks on it (patching in place, or
  * handing back replaced exports, which are put in the module's place before Node reads its named
- * exports). Node's built-in `http` and `https` are required here too, and the ES-module views of
- * built-ins synced, so `import http from 'node:http'` gets the patched module.
+ * exports).
  *
  * @returns a function that stops it.
  */
@@ -28,7 +27,15 @@ export function hookCommonJsLoadedFromEsm(): () => void {
       return hooked === exports ? undefined : hooked;
     },
   });
+  return unwatch;
+}
 
+/**
+ * Requires Node's `http` and `https` once, after instrumentations that patch them are registered, so
+ * their require hooks run, and syncs the ES-module views of built-ins: `import http from 'node:http'`
+ * (which goes through no require hook) then gets the patched module too.
+ */
+export function requireHttpBuiltins(): void {
   const require = createRequire(import.meta.url);
   for (const builtin of ['node:http', 'node:https']) {
     try {
@@ -38,5 +45,4 @@ export function hookCommonJsLoadedFromEsm(): () => void {
     }
   }
   syncBuiltinESMExports();
-  return unwatch;
 }

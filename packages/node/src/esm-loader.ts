@@ -1,30 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { dirname, extname, join, parse } from 'node:path';
+import { extname } from 'node:path';
 import type { ModuleBridge } from '@otelkit/core';
 import type { OtelkitConfig } from './config.js';
-
-type PackageJson = { type?: unknown; dependencies?: unknown; devDependencies?: unknown; optionalDependencies?: unknown; peerDependencies?: unknown };
-
-/** The package.json nearest to `file`, walking up (what Node reads for `"type"`). */
-function nearestPackageJson(file: string): PackageJson | undefined {
-  let folder = dirname(file);
-  const { root } = parse(folder);
-  for (;;) {
-    try {
-      return JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as PackageJson;
-    } catch {
-      // none (or unreadable) here: keep walking up
-    }
-    if (folder === root) return undefined;
-    folder = dirname(folder);
-  }
-}
-
-/** The package a module specifier belongs to: `lru-cache` for `lru-cache`, `@keyv/redis` for `@keyv/redis/x`. */
-function packageOf(moduleName: string): string {
-  const parts = moduleName.split('/');
-  return moduleName.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
-}
+import { packageOf } from './module-load.js';
+import { nearestPackageJson } from './service-identity.js';
 
 /**
  * Whether the preload should register Node's ESM loader hook (import-in-the-middle). It costs a

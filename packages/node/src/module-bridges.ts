@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
 import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
-import { moduleInternals, moduleOfFile, watchModuleLoads } from './module-load.js';
+import { moduleInternals, moduleOfFile, packageOf, watchModuleLoads } from './module-load.js';
 
 const require = createRequire(import.meta.url);
 
@@ -65,7 +65,7 @@ function watchCommonJs(
   importedFromEsm: boolean,
 ): () => void {
   const watched = new Set(names);
-  const packages = new Set(names.map((name) => (name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]!)));
+  const packages = new Set(names.map(packageOf));
   const seen = new WeakSet<object>();
   const resolveFrom = createRequire(import.meta.url);
 

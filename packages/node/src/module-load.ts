@@ -87,3 +87,9 @@ export function moduleOfFile(filename: string): { packageName: string; baseDir: 
     subpath: segments.slice(at + 1 + nameLength).join('/'),
   };
 }
+
+/** The package a module specifier names: `lru-cache` for `lru-cache`, `mysql2` for `mysql2/promise`, `@keyv/redis` for `@keyv/redis/x`. */
+export function packageOf(moduleName: string): string {
+  const parts = moduleName.split('/');
+  return moduleName.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}

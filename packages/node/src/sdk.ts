@@ -15,7 +15,7 @@ import {
   type ReadinessCheck,
 } from '@otelkit/core';
 import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
-import { hookCommonJsLoadedFromEsm } from './cjs-from-esm.js';
+import { hookCommonJsLoadedFromEsm, requireHttpBuiltins } from './cjs-from-esm.js';
 import { configFromEnv, NEVER_CAPTURED_HEADERS, reportConfigProblems, type OtelkitConfig } from './config.js';
 import { StderrDiagLogger } from './diag-logger.js';
 import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
@@ -187,6 +187,8 @@ class RunningSdk implements OtelkitSdk {
     const instrumentations = [...this.tracing.instrumentations, ...extraInstrumentations];
     if (instrumentations.length > 0) {
       this.cleanups.push(registerInstrumentations({ instrumentations, ...tracerProvider, meterProvider: this.meterProvider }));
+      // Without the ESM loader, an ES module's `import http from 'node:http'` reaches no require hook.
+      if (!esmLoaderRegistered()) requireHttpBuiltins();
     }
     // express: route templates for http.route (also on metrics), and middleware spans when spans are
     // recorded. Loaded just before express itself (or at once when ES modules are hooked by the loader).
@@ -235,7 +237,6 @@ class RunningSdk implements OtelkitSdk {
     const pipeline = startMetrics(this.config, this.resource(buildResource), this.producer, this.metricFilter);
     this.meterProvider.setDelegate(pipeline.provider);
     if (runtime) {
-      const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
       this.cleanups.push(registerInstrumentations({ instrumentations: [new runtime.RuntimeNodeInstrumentation()], meterProvider: pipeline.provider }));
     }
     return pipeline;

@@ -11,14 +11,22 @@ export function entryPackage(entryScript: string | undefined = process.argv[1]):
   // A launcher's script (pm2, ts-node-dev, a test runner) lives in node_modules: its package is not the
   // service, so say nothing rather than name the service after the launcher.
   if (!entryScript || /[\\/]node_modules[\\/]/.test(entryScript)) return undefined;
-  let folder = dirname(entryScript);
+  const json = nearestPackageJson(entryScript, (candidate) => typeof candidate.name === 'string' && candidate.name !== '');
+  if (json === undefined) return undefined;
+  return { name: json.name as string, ...(typeof json.version === 'string' ? { version: json.version } : {}) };
+}
+
+/**
+ * The parsed package.json nearest to `file` walking up from its folder (what Node reads for
+ * `"type"`), or the nearest one `accept` takes; undefined when none is on the way up.
+ */
+export function nearestPackageJson(file: string, accept: (json: Record<string, unknown>) => boolean = () => true): Record<string, unknown> | undefined {
+  let folder = dirname(file);
   const { root } = parse(folder);
   for (;;) {
     try {
-      const json = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (typeof json.name === 'string' && json.name !== '') {
-        return { name: json.name, ...(typeof json.version === 'string' ? { version: json.version } : {}) };
-      }
+      const json = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as Record<string, unknown>;
+      if (accept(json)) return json;
     } catch {
       // no (readable) package.json here: keep walking up
     }

@@ -56,12 +56,19 @@ describe('trace context without recorded spans (no trace exporter)', () => {
     expect(outgoing.every((call) => String(call.traceparent).endsWith('-00'))).toBe(true);
   });
 
-  it('with spans recorded (console exporter), keeps the trace id on every outgoing call too', async () => {
-    const { traceresponse, outgoing } = await throughApp({ OTEL_TRACES_EXPORTER: 'console' }, '01');
+  for (const esmLoader of ['auto', 'never']) {
+  it(`with spans recorded (console exporter), keeps the trace id on every outgoing call too (OTELKIT_ESM_LOADER=${esmLoader})`, async () => {
+    // auto: the loader is on for this fixture and hooks node:http's ES-module imports; never: the
+    // built-ins are required once after instrumentation-http is registered.
+    const { traceresponse, outgoing } = await throughApp({ OTEL_TRACES_EXPORTER: 'console', OTELKIT_ESM_LOADER: esmLoader }, '01');
     expect(traceresponse).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
     expect(outgoing).toHaveLength(3);
     for (const call of outgoing) expect(call.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+    // Client spans: the node:http calls' parent ids are their own client spans, not the server span.
+    const serverSpan = traceresponse!.split('-')[2];
+    expect(outgoing.filter((call) => call.path !== '/fetch' && !call.traceparent?.includes(`-${serverSpan}-`))).toHaveLength(2);
   });
+  }
 
   it('starts a new trace for a request without traceparent, and sends it downstream', async () => {
     received.length = 0;
