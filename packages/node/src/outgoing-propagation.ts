@@ -1,11 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type * as Http from 'node:http';
-import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { createRequire } from 'node:module';
 import { context, propagation, type TextMapSetter } from '@opentelemetry/api';
 import { describeError, reportOnce } from '@otelkit/core';
 
-type RequestFunction = (...args: unknown[]) => Http.ClientRequest;
-type HttpModule = { request: RequestFunction; get: RequestFunction };
 type UndiciRequest = { addHeader(name: string, value: string): unknown; headers?: unknown };
 
 /** Whether an undici request already carries a `traceparent` (another instrumentation put it there). */
@@ -35,41 +33,34 @@ function inject(request: Http.ClientRequest): void {
 
 /**
  * W3C trace context on outgoing calls when no spans are recorded, without instrumentation-http:
- * `http`/`https` `request` and `get` get the active context's headers (a request whose headers are
- * already sent, or that carries its own `traceparent`, is left alone), and so do undici and global
- * `fetch` requests, through undici's `undici:request:create` channel. Every argument, callback and
- * return value is passed through untouched.
+ * every `node:http` and `node:https` client request (`request`, `get`, default or named imports, any
+ * agent) gets the active context's headers just before its headers are written, and so do undici and
+ * global `fetch` requests, through undici's `undici:request:create` channel. A request whose headers
+ * are already written, or that carries its own `traceparent`, is left alone.
+ *
+ * For http and https this wraps one method, `ClientRequest.prototype._implicitHeader`, which both
+ * modules' requests go through when their headers are first written (Node ≥ 0.x), rather than the
+ * four `request`/`get` functions: node:https, and the TLS code it loads (about 7 ms of start-up here),
+ * need not be loaded by otelkit for it.
  *
  * @param modules which parts to cover: `http` (node:http and node:https) and `undici`
- * @returns a function that undoes it (if nobody replaced the functions since)
+ * @returns a function that undoes it (if nobody replaced the method since)
  */
 export function propagateToOutgoingRequests(modules: { http: boolean; undici: boolean }): () => void {
   const undo: Array<() => void> = [];
   if (modules.http) {
-    const require = createRequire(import.meta.url);
-    for (const name of ['node:http', 'node:https']) {
-      const target = require(name) as HttpModule;
-      const originalRequest = target.request;
-      const originalGet = target.get;
-      const request: RequestFunction = function otelkitRequest(this: unknown, ...args: unknown[]) {
-        const outgoing = originalRequest.apply(this, args);
-        inject(outgoing);
-        return outgoing;
-      };
-      // As node:http's own get: request, then end (its get calls the unwrapped request inside).
-      const get: RequestFunction = function otelkitGet(this: unknown, ...args: unknown[]) {
-        const outgoing = request.apply(this, args);
-        outgoing.end();
-        return outgoing;
-      };
-      target.request = request;
-      target.get = get;
-      undo.push(() => {
-        if (target.request === request) target.request = originalRequest;
-        if (target.get === get) target.get = originalGet;
-      });
-    }
-    syncBuiltinESMExports();
+    const prototype = (createRequire(import.meta.url)('node:http') as typeof Http).ClientRequest.prototype as unknown as {
+      _implicitHeader: (this: Http.ClientRequest) => void;
+    };
+    const original = prototype._implicitHeader;
+    const implicitHeader = function otelkitImplicitHeader(this: Http.ClientRequest): void {
+      inject(this);
+      original.call(this);
+    };
+    prototype._implicitHeader = implicitHeader;
+    undo.push(() => {
+      if (prototype._implicitHeader === implicitHeader) prototype._implicitHeader = original;
+    });
   }
   if (modules.undici) {
     const onCreate = (message: unknown): void => {
@@ -85,6 +76,5 @@ export function propagateToOutgoingRequests(modules: { http: boolean; undici: bo
   }
   return () => {
     for (const step of undo.splice(0)) step();
-    syncBuiltinESMExports();
   };
 }

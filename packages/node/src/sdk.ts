@@ -15,7 +15,6 @@ import {
   type ReadinessCheck,
 } from '@otelkit/core';
 import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
-import { hookCommonJsLoadedFromEsm, requireHttpBuiltins } from './cjs-from-esm.js';
 import { configFromEnv, NEVER_CAPTURED_HEADERS, reportConfigProblems, type OtelkitConfig } from './config.js';
 import { StderrDiagLogger } from './diag-logger.js';
 import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
@@ -23,9 +22,8 @@ import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
 import { instrumentHttpServer } from './http-server.js';
 import type { MetricsPipeline } from './metrics.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
-import { enabledBridges, hookModuleBridges } from './module-bridges.js';
-import { esmLoaderRegistered } from './esm-loader.js';
-import { beforeFirstLoad } from './lazy-instrumentations.js';
+import { enabledBridges } from './module-bridges.js';
+import { installModuleHooks, registerInstrumentations } from './module-hooks.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
 import { startTracing, type TracingPipeline } from './tracing.js';
 
@@ -53,10 +51,7 @@ const require = createRequire(import.meta.url);
 /** How long after start the metrics SDK loads if nothing needed it before. */
 const METRICS_SDK_LOAD_DELAY_MS = 1000;
 
-/** @opentelemetry/instrumentation's registerInstrumentations, loaded only when an instrumentation needs it. */
-function registerInstrumentations(options: Parameters<typeof import('@opentelemetry/instrumentation').registerInstrumentations>[0]): () => void {
-  return (require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation')).registerInstrumentations(options);
-}
+
 const health = new HealthRegistry();
 let running: RunningSdk | undefined;
 
@@ -156,8 +151,8 @@ class RunningSdk implements OtelkitSdk {
    * instrumentations), HTTP server telemetry, context and propagation, the global meter provider
    * (a deferred one), health and the metrics port. The metrics SDK itself (sdk-metrics, resources,
    * exporters, runtime metrics) loads off the start-up path: at its first use (a scrape or a flush
-   * waits for it) or a second after start. Nothing is lost meanwhile: bound instruments aggregate in core's store
-   * from the start, and everything else taken from the meter provider is handed to the SDK.
+   * waits for it) or a second after start. Nothing is lost meanwhile: bound instruments aggregate in
+   * core's store from the start, and everything else taken from the meter provider is handed to the SDK.
    */
   constructor(
     readonly config: OtelkitConfig,
@@ -181,29 +176,14 @@ class RunningSdk implements OtelkitSdk {
     this.cleanups.push(
       instrumentHttpServer({ trace: this.tracing.serverTrace, attach: this.tracing.attach, traceResponseHeader: config.traceResponseHeader }),
     );
-    this.cleanups.push(hookModuleBridges(enabledBridges(bridges, config.bridgesDisabled), esmLoaderRegistered()));
-    // Client spans (only when spans are recorded) and the app's own instrumentations.
-    const tracerProvider = this.tracing.provider ? { tracerProvider: this.tracing.provider } : {};
-    const instrumentations = [...this.tracing.instrumentations, ...extraInstrumentations];
-    if (instrumentations.length > 0) {
-      this.cleanups.push(registerInstrumentations({ instrumentations, ...tracerProvider, meterProvider: this.meterProvider }));
-      // Without the ESM loader, an ES module's `import http from 'node:http'` reaches no require hook.
-      if (!esmLoaderRegistered()) requireHttpBuiltins();
-    }
-    // express: route templates for http.route (also on metrics), and middleware spans when spans are
-    // recorded. Loaded just before express itself (or at once when ES modules are hooked by the loader).
-    const recording = this.tracing.provider !== undefined;
-    const instrumentExpress = (): void => {
-      const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
-      // Without recorded spans: no layer spans at all, only the route template on the request.
-      const routesOnly = { ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER] };
-      const express = new ExpressInstrumentation(recording ? {} : routesOnly);
-      this.cleanups.push(registerInstrumentations({ instrumentations: [express], ...tracerProvider, meterProvider: this.meterProvider }));
-    };
-    if (esmLoaderRegistered()) instrumentExpress();
-    else this.cleanups.push(beforeFirstLoad('express', instrumentExpress));
-    // With the ESM loader on, import-in-the-middle hands ES modules' imports of CommonJS packages to instrumentations.
-    if (!esmLoaderRegistered()) this.cleanups.push(hookCommonJsLoadedFromEsm());
+    this.cleanups.push(
+      installModuleHooks({
+        bridges: enabledBridges(bridges, config.bridgesDisabled),
+        instrumentations: [...this.tracing.instrumentations, ...extraInstrumentations],
+        tracerProvider: this.tracing.provider,
+        meterProvider: this.meterProvider,
+      }),
+    );
     this.serviceMetrics = registerServiceMetrics();
 
     const scrape = config.metricsExporters.includes('prometheus') ? () => this.scrape() : undefined;

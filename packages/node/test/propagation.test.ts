@@ -50,6 +50,17 @@ describe('trace context without recorded spans (no trace exporter)', () => {
     });
   }
 
+  it('puts traceparent on node:https requests too', async () => {
+    const app = await startApp('propagating-app.mjs', { OTEL_TRACES_EXPORTER: '', OTEL_EXPORTER_PROMETHEUS_PORT: '0', DOWNSTREAM_PORT: '1' });
+    try {
+      const response = await fetch(`http://127.0.0.1:${app.port}/https-probe`, { headers: { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` } });
+      const spanId = response.headers.get('traceresponse')!.split('-')[2];
+      expect(await response.text()).toBe(`00-${TRACE_ID}-${spanId}-01`);
+    } finally {
+      await app.stop();
+    }
+  });
+
   it('follows the caller when it did not sample (parent-based default)', async () => {
     const { traceresponse, outgoing } = await throughApp({ OTEL_TRACES_EXPORTER: '' }, '00');
     expect(traceresponse).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-00$`));
