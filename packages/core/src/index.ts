@@ -48,9 +48,15 @@ export { createInstrument, type InstrumentByKind } from './instruments.js';
 export { bindCounter, bindHistogram, type BindOptions, type BoundCounter, type BoundHistogram } from './bound/instruments.js';
 export {
   createOtelkitMetricProducer,
+  POINT_EXTRAS,
+  type NativeHistogramSnapshot,
   type OtelkitMetricProducer,
   type OtelkitMetricProducerOptions,
+  type PointExtras,
 } from './bound/producer.js';
+export type { Exemplar, NativeHistogramSettings } from './bound/store.js';
+export { bucketIndex } from './bound/native-buckets.js';
+export { TimeSlicer } from './time-slicer.js';
 export { getOtelkitMeter, OTELKIT_VERSION } from './meter.js';
 export {
   DEFAULT_CARDINALITY_LIMIT,

@@ -1,4 +1,5 @@
 import { diag } from '@opentelemetry/api';
+import { TRANSLATION_STRATEGIES, type TranslationStrategy } from './prometheus/names.js';
 
 /** Trace exporters otelkit can start: `otlp` (OTLP/HTTP), `console`, or `none`. */
 export type TracesExporterName = 'otlp' | 'console' | 'none';
@@ -80,6 +81,37 @@ export type OtelkitConfig = {
    * @default 'auto'
    */
   esmLoader: 'auto' | 'always' | 'never';
+  /**
+   * `OTELKIT_PROMETHEUS_TRANSLATION_STRATEGY`: how OpenTelemetry names become Prometheus names (the
+   * specification's `translation_strategy`), before the escaping the scraper negotiates.
+   * @default 'UnderscoreEscapingWithSuffixes'
+   */
+  prometheusTranslationStrategy: TranslationStrategy;
+  /**
+   * `OTELKIT_PROMETHEUS_RESOURCE_LABELS`: resource attributes copied onto every series as labels
+   * (the specification's `resource_constant_labels`), e.g. `service.name,deployment.environment.name`.
+   * `target_info` keeps all of them either way. @default []
+   */
+  prometheusResourceLabels: string[];
+  /**
+   * `OTELKIT_NATIVE_HISTOGRAMS`: duration histograms also keep exponential buckets, served as
+   * Prometheus native histograms in the protobuf format (beside the classic buckets). @default true
+   */
+  nativeHistograms: boolean;
+  /** `OTELKIT_NATIVE_HISTOGRAM_SCHEMA`: their resolution, -4..8 (3: buckets ~9 % wide). @default 3 */
+  nativeHistogramSchema: number;
+  /** `OTELKIT_NATIVE_HISTOGRAM_MAX_BUCKETS`: buckets per series before resolution halves. @default 160 */
+  nativeHistogramMaxBuckets: number;
+  /** `OTELKIT_NATIVE_HISTOGRAM_ZERO_THRESHOLD`: values at or below it count in the zero bucket. @default 2^-128 */
+  nativeHistogramZeroThreshold: number;
+  /**
+   * `OTEL_METRICS_EXEMPLAR_FILTER`: `trace_based` keeps exemplars of measurements made inside a
+   * sampled span (only while spans are exported); `always_off` keeps none. `always_on` is taken as
+   * `trace_based` (an exemplar without a trace is no use on `/metrics`). @default 'trace_based'
+   */
+  exemplarFilter: 'trace_based' | 'always_on' | 'always_off';
+  /** `OTELKIT_PROMETHEUS_SCRAPE_TIMEOUT_MS`: a scrape answers within this, even if collection hangs. @default 5000 */
+  scrapeTimeoutMs: number;
 };
 
 const DEFAULTS: OtelkitConfig = {
@@ -110,6 +142,14 @@ const DEFAULTS: OtelkitConfig = {
   esmLoader: 'auto',
   healthCheckTimeoutMs: 2000,
   bridgesDisabled: [],
+  prometheusTranslationStrategy: 'UnderscoreEscapingWithSuffixes',
+  prometheusResourceLabels: [],
+  nativeHistograms: true,
+  nativeHistogramSchema: 3,
+  nativeHistogramMaxBuckets: 160,
+  nativeHistogramZeroThreshold: 2 ** -128,
+  exemplarFilter: 'trace_based',
+  scrapeTimeoutMs: 5000,
 };
 
 /** The built-in defaults, for documentation and tests. */
@@ -175,6 +215,19 @@ export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; 
   config.esmLoader = reader.oneOf('OTELKIT_ESM_LOADER', ['auto', 'always', 'never'] as const, 'auto');
   config.healthCheckTimeoutMs = reader.number('OTELKIT_HEALTH_CHECK_TIMEOUT_MS', DEFAULTS.healthCheckTimeoutMs, { min: 1, integer: true });
   config.bridgesDisabled = reader.list('OTELKIT_BRIDGES_DISABLED') ?? [];
+  config.prometheusTranslationStrategy = reader.oneOf(
+    'OTELKIT_PROMETHEUS_TRANSLATION_STRATEGY',
+    TRANSLATION_STRATEGIES,
+    DEFAULTS.prometheusTranslationStrategy,
+    false,
+  );
+  config.prometheusResourceLabels = reader.list('OTELKIT_PROMETHEUS_RESOURCE_LABELS') ?? [];
+  config.nativeHistograms = reader.boolean('OTELKIT_NATIVE_HISTOGRAMS', DEFAULTS.nativeHistograms);
+  config.nativeHistogramSchema = reader.number('OTELKIT_NATIVE_HISTOGRAM_SCHEMA', DEFAULTS.nativeHistogramSchema, { min: -4, max: 8, integer: true });
+  config.nativeHistogramMaxBuckets = reader.number('OTELKIT_NATIVE_HISTOGRAM_MAX_BUCKETS', DEFAULTS.nativeHistogramMaxBuckets, { min: 2, integer: true });
+  config.nativeHistogramZeroThreshold = reader.number('OTELKIT_NATIVE_HISTOGRAM_ZERO_THRESHOLD', DEFAULTS.nativeHistogramZeroThreshold, { min: 0 });
+  config.exemplarFilter = reader.oneOf('OTEL_METRICS_EXEMPLAR_FILTER', ['trace_based', 'always_on', 'always_off'] as const, 'trace_based', true);
+  config.scrapeTimeoutMs = reader.number('OTELKIT_PROMETHEUS_SCRAPE_TIMEOUT_MS', DEFAULTS.scrapeTimeoutMs, { min: 1, integer: true });
   return { config, problems };
 }
 

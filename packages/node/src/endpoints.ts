@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { describeError, reportOnce } from '@otelkit/core';
 import type { HealthRegistry, HealthReport } from './health.js';
+import type { ScrapeResponse } from './prometheus/exposition.js';
 
 /** Path of the Prometheus endpoint. */
 export const METRICS_PATH = '/metrics';
@@ -26,12 +27,22 @@ export function isOtelkitPath(url: string | undefined): boolean {
  */
 export type NodeRequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
-/** Serves Prometheus text from `scrape`. */
-export function metricsHandler(scrape: () => Promise<string>): NodeRequestHandler {
+/** Answers a scrape from its `Accept` and `Accept-Encoding` headers (see `PrometheusExposition`). */
+export type ScrapeResponder = (accept: string | undefined, acceptEncoding: string | undefined) => Promise<ScrapeResponse>;
+
+/**
+ * Serves `/metrics`: the format negotiated from `Accept` (protobuf, OpenMetrics, text 1.0.0 or 0.0.4),
+ * gzipped when `Accept-Encoding` allows it, with a `Content-Type` that says exactly what was sent.
+ */
+export function metricsHandler(respond: ScrapeResponder): NodeRequestHandler {
   return (request, response) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'text/plain', 'method not allowed\n');
-    scrape().then(
-      (text) => send(response, 200, 'text/plain; version=0.0.4; charset=utf-8', request.method === 'HEAD' ? '' : text),
+    respond(request.headers.accept, request.headers['accept-encoding'] as string | undefined).then(
+      (answer) => {
+        const headers: Record<string, string> = { 'content-type': answer.contentType, 'cache-control': 'no-store', vary: 'Accept, Accept-Encoding' };
+        if (answer.gzip) headers['content-encoding'] = 'gzip';
+        sendBytes(response, answer.status, headers, request.method === 'HEAD' ? undefined : answer.body);
+      },
       (error: unknown) => {
         reportOnce('metrics.scrape', `a /metrics scrape failed: ${describeError(error)}`);
         send(response, 500, 'text/plain', '# metrics collection failed\n');
@@ -58,6 +69,16 @@ function send(response: ServerResponse, status: number, contentType: string, bod
   try {
     if (response.headersSent || response.destroyed) return;
     response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+    response.end(body);
+  } catch (error) {
+    reportOnce('endpoints.send', `writing an otelkit endpoint response failed: ${describeError(error)}`);
+  }
+}
+
+function sendBytes(response: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | undefined): void {
+  try {
+    if (response.headersSent || response.destroyed) return;
+    response.writeHead(status, body === undefined ? headers : { ...headers, 'content-length': String(body.length) });
     response.end(body);
   } catch (error) {
     reportOnce('endpoints.send', `writing an otelkit endpoint response failed: ${describeError(error)}`);

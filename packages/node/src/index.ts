@@ -30,5 +30,6 @@ export { FilteringMetricExporter } from './filtering-exporter.js';
 export { entryPackage } from './service-identity.js';
 export { HEALTH_PATHS, METRICS_PATH, type NodeRequestHandler } from './endpoints.js';
 export { normalizeMethod, setHttpRoute } from './http-server.js';
-export { prometheusName, serializePrometheus, unitSuffix, type PrometheusSerializerOptions } from './prometheus-serializer.js';
+export { serializePrometheus, unitSuffix, type PrometheusSerializerOptions } from './prometheus-serializer.js';
+export { TRANSLATION_STRATEGIES, ESCAPING_SCHEMES, type TranslationStrategy, type EscapingScheme } from './prometheus/names.js';
 export { redactQuery, redactUrl, REDACTED } from './redact.js';

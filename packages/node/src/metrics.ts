@@ -40,7 +40,14 @@ export function startMetrics(
   let prometheus: PrometheusPullReader | undefined;
   for (const name of new Set(config.metricsExporters)) {
     if (name === 'prometheus') {
-      prometheus = new PrometheusPullReader({ cardinalityLimit: config.cardinalityLimit, filter, metricProducers });
+      prometheus = new PrometheusPullReader({
+        cardinalityLimit: config.cardinalityLimit,
+        filter,
+        metricProducers,
+        translationStrategy: config.prometheusTranslationStrategy,
+        resourceLabels: config.prometheusResourceLabels,
+        timeoutMs: config.scrapeTimeoutMs,
+      });
       readers.push(prometheus);
     } else if (name === 'console') {
       readers.push(periodic(new FilteringMetricExporter(new ConsoleMetricExporter(), filter), config, metricProducers));

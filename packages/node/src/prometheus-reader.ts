@@ -1,34 +1,36 @@
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { InstrumentType, MetricProducer } from '@opentelemetry/sdk-metrics';
-import { describeError, reportOnce } from '@otelkit/core';
-import { serializePrometheus, type PrometheusSerializerOptions } from './prometheus-serializer.js';
+import { PrometheusExposition, type ExpositionOptions, type ScrapeResponse } from './prometheus/exposition.js';
+import { FALLBACK_FORMAT } from './prometheus/negotiate.js';
 
 /**
  * The pull reader behind `/metrics`: `@opentelemetry/exporter-prometheus`'s reader (cumulative, with
- * its aggregation choices), never starting the exporter's own server, serialized by otelkit's
- * spec-compliant serializer (unit suffixes). Adds the per-reader cardinality limit the stock
- * exporter does not let one configure.
+ * its aggregation choices), never starting the exporter's own server, with the per-reader cardinality
+ * limit the stock exporter does not let one configure. Its collections are exposed by otelkit's
+ * {@link PrometheusExposition} (negotiated formats, exemplars, native histograms, shared and sliced
+ * scrapes).
  */
 export class PrometheusPullReader extends PrometheusExporter {
   private readonly cardinalityLimit: number;
-  private readonly serializerOptions: PrometheusSerializerOptions;
+  readonly exposition: PrometheusExposition;
 
-  constructor(options: { cardinalityLimit: number; metricProducers?: MetricProducer[] } & PrometheusSerializerOptions) {
+  constructor(options: { cardinalityLimit: number; metricProducers?: MetricProducer[] } & ExpositionOptions) {
     super({ preventServerStart: true, ...(options.metricProducers ? { metricProducers: options.metricProducers } : {}) });
     this.cardinalityLimit = options.cardinalityLimit;
-    this.serializerOptions = options;
+    this.exposition = new PrometheusExposition((timeoutMillis) => this.collect({ timeoutMillis }), options);
   }
 
   override selectCardinalityLimit(_instrumentType: InstrumentType): number {
     return this.cardinalityLimit;
   }
 
-  /** Collects now and returns the Prometheus text. Collection errors are reported once, not thrown. */
+  /** Answers a scrape with these request headers (never rejects). */
+  respond(accept: string | undefined, acceptEncoding: string | undefined): Promise<ScrapeResponse> {
+    return this.exposition.respond(accept, acceptEncoding);
+  }
+
+  /** Collects now and returns Prometheus text 0.0.4. */
   async scrape(): Promise<string> {
-    const { resourceMetrics, errors } = await this.collect();
-    if (errors.length > 0) {
-      reportOnce('prometheus.collect', `some metrics failed to collect: ${errors.map(describeError).join('; ')}`);
-    }
-    return serializePrometheus(resourceMetrics, this.serializerOptions);
+    return (await this.exposition.body(FALLBACK_FORMAT, false)).toString('utf8');
   }
 }

@@ -17,7 +17,8 @@ import {
 import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
 import { configFromEnv, NEVER_CAPTURED_HEADERS, reportConfigProblems, type OtelkitConfig } from './config.js';
 import { StderrDiagLogger } from './diag-logger.js';
-import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler } from './endpoints.js';
+import { EndpointServer, healthHandler, metricsHandler, type NodeRequestHandler, type ScrapeResponder } from './endpoints.js';
+import type { ScrapeResponse } from './prometheus/exposition.js';
 import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
 import { instrumentHttpServer } from './http-server.js';
 import type { MetricsPipeline } from './metrics.js';
@@ -25,7 +26,7 @@ import { DeferredMeterProvider } from './deferred-meter-provider.js';
 import { enabledBridges } from './module-bridges.js';
 import { installModuleHooks, registerInstrumentations } from './module-hooks.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
-import { startTracing, type TracingPipeline } from './tracing.js';
+import { startTracing, tracesExporterOf, type TracingPipeline } from './tracing.js';
 
 /** Options of {@link start}: any configuration value (overriding the environment), plus code-only hooks. */
 export type StartOptions = Partial<OtelkitConfig> & {
@@ -115,9 +116,9 @@ export function removeReadinessCheck(name: string): boolean {
  * app.get('/metrics', createMetricsHandler());
  */
 export function createMetricsHandler(): NodeRequestHandler {
-  return metricsHandler(async () => {
+  return metricsHandler(async (accept, acceptEncoding) => {
     if (!running) throw new Error('otelkit Prometheus metrics are not started');
-    return running.scrape();
+    return running.respond(accept, acceptEncoding);
   });
 }
 
@@ -168,7 +169,15 @@ class RunningSdk implements OtelkitSdk {
       return resource;
     };
     this.metricFilter = createMetricNameFilter({ allow: config.metricsAllow, deny: config.metricsDeny });
-    this.producer = createOtelkitMetricProducer({ cardinalityLimit: config.cardinalityLimit, keep: this.metricFilter });
+    this.producer = createOtelkitMetricProducer({
+      cardinalityLimit: config.cardinalityLimit,
+      keep: this.metricFilter,
+      // Exemplars point at traces: kept only when spans are exported.
+      exemplars: config.exemplarFilter !== 'always_off' && tracesExporterOf(config) !== undefined,
+      nativeHistograms: config.nativeHistograms
+        ? { schema: config.nativeHistogramSchema, zeroThreshold: config.nativeHistogramZeroThreshold, maxBuckets: config.nativeHistogramMaxBuckets }
+        : undefined,
+    });
     metrics.setGlobalMeterProvider(this.meterProvider);
 
     const requestHeaders = config.httpRequestHeaders.map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED_HEADERS.includes(h));
@@ -186,8 +195,10 @@ class RunningSdk implements OtelkitSdk {
     );
     this.serviceMetrics = registerServiceMetrics();
 
-    const scrape = config.metricsExporters.includes('prometheus') ? () => this.scrape() : undefined;
-    this.endpoints = new EndpointServer(scrape && metricsHandler(scrape), healthHandler(health));
+    const respond: ScrapeResponder | undefined = config.metricsExporters.includes('prometheus')
+      ? (accept, acceptEncoding) => this.respond(accept, acceptEncoding)
+      : undefined;
+    this.endpoints = new EndpointServer(respond && metricsHandler(respond), healthHandler(health));
     this.ready = this.endpoints.listen(config.prometheusHost, config.prometheusPort);
     if (config.handleSignals) {
       this.cleanups.push(flushOnSignals(() => this.forceFlush(), () => this.shutdown(), config.shutdownTimeoutMs));
@@ -222,11 +233,18 @@ class RunningSdk implements OtelkitSdk {
     return pipeline;
   }
 
-  /** Prometheus text of a collection now (the `/metrics` handlers). */
+  /** Prometheus text 0.0.4 of a collection now. */
   async scrape(): Promise<string> {
     const pipeline = await this.loadMetrics();
     if (!pipeline?.prometheus) throw new Error('otelkit Prometheus metrics are not started');
     return pipeline.prometheus.scrape();
+  }
+
+  /** The answer to a `/metrics` request (format negotiated from its headers). */
+  async respond(accept: string | undefined, acceptEncoding: string | undefined): Promise<ScrapeResponse> {
+    const pipeline = await this.loadMetrics();
+    if (!pipeline?.prometheus) throw new Error('otelkit Prometheus metrics are not started');
+    return pipeline.prometheus.respond(accept, acceptEncoding);
   }
 
   async forceFlush(): Promise<void> {

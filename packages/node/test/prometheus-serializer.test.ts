@@ -15,7 +15,7 @@ async function exposition(record: (provider: MeterProvider) => void, options = {
   const provider = new MeterProvider({ readers: [reader], views: otelkitViews(), resource: resourceFromAttributes({ 'service.name': 'svc', 'service.instance.id': 'i-1' }) });
   record(provider);
   const { resourceMetrics } = await reader.collect();
-  return serializePrometheus(resourceMetrics, options);
+  return (await serializePrometheus(resourceMetrics, options)).body.toString();
 }
 
 describe('Prometheus serialization', () => {

@@ -1,20 +1,28 @@
-import type { Attributes, Histogram } from '@opentelemetry/api';
+import { context, trace, TraceFlags, type Attributes, type Histogram, type SpanContext } from '@opentelemetry/api';
 import type { MetricDefinition } from '../catalog/types.js';
 import { describeError, reportOnce } from '../diagnostics.js';
 import { createInstrument, type InstrumentByKind } from '../instruments.js';
 import { getOtelkitMeter } from '../meter.js';
-import { metricStore, type HistogramSeries, type MetricStore, type SumSeries } from './store.js';
+import { metricStore, type Exemplar, type HistogramSeries, type MetricStore, type SumSeries } from './store.js';
 
 /** A counter bound to one attribute set: `add` only adds a number. */
 export interface BoundCounter {
-  /** Adds `value` (≥ 0; anything else is dropped, counted and reported once). Never throws. */
-  add(value: number): void;
+  /**
+   * Adds `value` (≥ 0; anything else is dropped, counted and reported once). Never throws.
+   * @param spanContext the span the measurement belongs to, for its exemplar; by default the active
+   *   span. Exemplars are kept only while the SDK records spans, and only for sampled ones.
+   */
+  add(value: number, spanContext?: SpanContext): void;
 }
 
 /** A histogram bound to one attribute set: `record` finds a bucket by index and adds. */
 export interface BoundHistogram {
-  /** Records `value` (≥ 0 and finite; anything else is dropped, counted and reported once). Never throws. */
-  record(value: number): void;
+  /**
+   * Records `value` (≥ 0 and finite; anything else is dropped, counted and reported once). Never throws.
+   * @param spanContext the span the measurement belongs to, for its bucket's exemplar; by default the
+   *   active span. Exemplars are kept only while the SDK records spans, and only for sampled ones.
+   */
+  record(value: number, spanContext?: SpanContext): void;
 }
 
 /** Options of {@link bindCounter} and {@link bindHistogram}. */
@@ -99,18 +107,47 @@ abstract class StoreInstrument<S extends SumSeries | HistogramSeries, K extends 
   }
 }
 
+/** The sampled span a measurement was recorded in (given, else the active one), or undefined. */
+function sampledSpan(given: SpanContext | undefined): SpanContext | undefined {
+  const spanContext = given ?? trace.getSpanContext(context.active());
+  return spanContext !== undefined && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0 ? spanContext : undefined;
+}
+
+function exemplarOf(value: number, spanContext: SpanContext): Exemplar {
+  return { value, timeMs: Date.now(), traceId: spanContext.traceId, spanId: spanContext.spanId };
+}
+
+/**
+ * The aligned-histogram-bucket reservoir of the specification: each bucket keeps one exemplar, each
+ * measurement since the last collection equally likely to be it (reservoir sampling over the
+ * bucket's offers); the exemplar stays until replaced, so a quiet bucket still shows its last one.
+ */
+function offerToBucket(series: HistogramSeries, bucket: number, value: number, given: SpanContext | undefined): void {
+  const spanContext = sampledSpan(given);
+  if (spanContext === undefined) return;
+  const offers = (series.offers ??= new Uint32Array(series.counts.length));
+  const exemplars = (series.exemplars ??= new Array<Exemplar | undefined>(series.counts.length).fill(undefined));
+  const seen = ++offers[bucket]!;
+  if (seen === 1 || Math.random() * seen < 1) exemplars[bucket] = exemplarOf(value, spanContext);
+}
+
 class StoreCounter extends StoreInstrument<SumSeries, 'counter'> implements BoundCounter {
-  add(value: number): void {
+  add(value: number, spanContext?: SpanContext): void {
     if (!this.valid(value)) return;
     if (this.store.attachedProducers === 0) return this.recordThroughApi(value);
     const series = this.series();
     series.value += value;
     series.recorded = true;
+    if (this.store.exemplars) {
+      // Counters keep the latest exemplar.
+      const sampled = sampledSpan(spanContext);
+      if (sampled !== undefined) series.exemplar = exemplarOf(value, sampled);
+    }
   }
 }
 
 class StoreHistogram extends StoreInstrument<HistogramSeries, 'histogram'> implements BoundHistogram {
-  record(value: number): void {
+  record(value: number, spanContext?: SpanContext): void {
     if (!this.valid(value)) return;
     if (this.store.attachedProducers === 0) return this.recordThroughApi(value);
     const series = this.series();
@@ -123,5 +160,7 @@ class StoreHistogram extends StoreInstrument<HistogramSeries, 'histogram'> imple
     series.count++;
     if (value < series.min) series.min = value;
     if (value > series.max) series.max = value;
+    series.native?.record(value);
+    if (this.store.exemplars) offerToBucket(series, index, value, spanContext);
   }
 }

@@ -12,7 +12,8 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { INVALID_MEASUREMENTS } from '../catalog/otelkit.js';
 import { OTELKIT_VERSION } from '../meter.js';
-import { metricStore, type HistogramSeries, type MetricStream, type SumSeries } from './store.js';
+import { TimeSlicer } from '../time-slicer.js';
+import { metricStore, type Exemplar, type HistogramSeries, type MetricStream, type NativeHistogramSettings, type SumSeries } from './store.js';
 
 // Values of the SDK's enums; core imports the SDK's types only, never its code.
 const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
@@ -26,6 +27,13 @@ export type OtelkitMetricProducerOptions = {
   cardinalityLimit?: number;
   /** Metrics to report, by name (the allow/deny filter); others are left out of collections. @default all */
   keep?: (metricName: string) => boolean;
+  /**
+   * Keep exemplars: measurements made inside a sampled span remember its trace and span ids (one per
+   * histogram bucket, the latest per counter). Turn on only when spans are exported. @default false
+   */
+  exemplars?: boolean;
+  /** Keep exponential (native) buckets beside the classic ones in histograms in seconds. @default none */
+  nativeHistograms?: NativeHistogramSettings;
 };
 
 /** A `MetricProducer` for bound instruments, with `detach()` to hand them back to the API path. */
@@ -48,15 +56,21 @@ export interface OtelkitMetricProducer extends MetricProducer {
 export function createOtelkitMetricProducer(options: OtelkitMetricProducerOptions = {}): OtelkitMetricProducer {
   const store = metricStore();
   if (options.cardinalityLimit !== undefined) store.cardinalityLimit = options.cardinalityLimit;
+  if (options.exemplars !== undefined) store.exemplars = options.exemplars;
+  if (options.nativeHistograms !== undefined) store.nativeHistograms = options.nativeHistograms;
   const keep = options.keep ?? (() => true);
   store.attachedProducers++;
   let attached = true;
 
   return {
-    collect(): Promise<CollectionResult> {
+    async collect(): Promise<CollectionResult> {
       const endTime = hrTime(Date.now());
       const byScope = new Map<string, MetricData[]>();
+      // Streams hold at most cardinalityLimit series each: slicing between streams keeps a collection
+      // of many series from holding the event loop.
+      const slicer = new TimeSlicer(SLICE_MS);
       for (const stream of store.streams.values()) {
+        if (slicer.due()) await slicer.pause();
         if (!keep(stream.definition.name)) continue;
         const data = metricData(stream, endTime);
         if (data === undefined) continue;
@@ -72,7 +86,7 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
       const scopeMetrics: ScopeMetrics[] = [...byScope].map(([name, metrics]) => ({ scope: { name, version: OTELKIT_VERSION }, metrics }));
       // The reader keeps the SDK's resource and ignores a producer's.
       const resourceMetrics = { resource: NO_RESOURCE, scopeMetrics } as unknown as ResourceMetrics;
-      return Promise.resolve({ resourceMetrics, errors: [] });
+      return { resourceMetrics, errors: [] };
     },
     detach(): void {
       if (!attached) return;
@@ -83,6 +97,53 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
 }
 
 const NO_RESOURCE = Object.freeze({ attributes: {} });
+const SLICE_MS = 10;
+
+/**
+ * What a data point of a bound instrument carries beyond the SDK's data model, under this symbol
+ * (exporters that do not know it ignore it): exemplars, and a histogram's native buckets. Read by
+ * otelkit's Prometheus serializer.
+ */
+export const POINT_EXTRAS: unique symbol = Symbol.for('otelkit.point-extras.v1') as never;
+
+/** A histogram's exponential (native) buckets at collection time. */
+export type NativeHistogramSnapshot = {
+  schema: number;
+  zeroThreshold: number;
+  zeroCount: number;
+  /** Index of `counts[0]`; bucket i holds values in (2^((i-1)/2^schema), 2^(i/2^schema)]. */
+  offset: number;
+  counts: number[];
+};
+
+/** See {@link POINT_EXTRAS}. */
+export type PointExtras = {
+  /** A counter's latest exemplar. */
+  exemplar?: Exemplar;
+  /** A histogram's exemplars by classic bucket (index as in `buckets.counts`). */
+  bucketExemplars?: ReadonlyArray<Exemplar | undefined>;
+  native?: NativeHistogramSnapshot;
+};
+
+function histogramExtras(series: HistogramSeries): PointExtras | undefined {
+  const native = series.native;
+  if (series.exemplars === undefined && native === undefined) return undefined;
+  const extras: PointExtras = {};
+  if (series.exemplars !== undefined) {
+    extras.bucketExemplars = series.exemplars.slice();
+    series.offers?.fill(0);
+  }
+  if (native !== undefined) {
+    extras.native = {
+      schema: native.schema,
+      zeroThreshold: native.zeroThreshold,
+      zeroCount: native.zeroCount,
+      offset: native.offset,
+      counts: Array.from(native.counts.subarray(0, native.used)),
+    };
+  }
+  return extras;
+}
 const processStartMs = Date.now() - performance.now();
 
 function hrTime(epochMs: number): HrTime {
@@ -105,12 +166,13 @@ function metricData(stream: MetricStream, endTime: HrTime): MetricData | undefin
         endTime,
         attributes: series.attributes,
         value: {
-          buckets: { boundaries: [...series.boundaries], counts: Array.from(series.counts) },
+          buckets: { boundaries: series.boundaries as number[], counts: Array.from(series.counts) },
           sum: series.sum,
           count: series.count,
           min: series.min,
           max: series.max,
         },
+        [POINT_EXTRAS]: histogramExtras(series),
       }));
     if (points.length === 0) return undefined;
     const data: HistogramMetricData = { descriptor: descriptor(stream), aggregationTemporality: CUMULATIVE, dataPointType: HISTOGRAM, dataPoints: points };
@@ -118,7 +180,13 @@ function metricData(stream: MetricStream, endTime: HrTime): MetricData | undefin
   }
   const points = (all as SumSeries[])
     .filter((series) => series.recorded)
-    .map((series) => ({ startTime: hrTime(series.startTimeMs), endTime, attributes: series.attributes, value: series.value }));
+    .map((series) => ({
+      startTime: hrTime(series.startTimeMs),
+      endTime,
+      attributes: series.attributes,
+      value: series.value,
+      [POINT_EXTRAS]: series.exemplar === undefined ? undefined : ({ exemplar: series.exemplar } satisfies PointExtras),
+    }));
   if (points.length === 0) return undefined;
   const data: SumMetricData = {
     descriptor: descriptor(stream),

@@ -1,5 +1,6 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { MetricDefinition } from '../catalog/types.js';
+import { NativeBuckets } from './native-buckets.js';
 
 /**
  * The process-wide store behind bound instruments: per metric, one series per attribute set,
@@ -18,6 +19,16 @@ export class MetricStore {
   cardinalityLimit = 2000;
   /** Measurements dropped because they were negative, NaN or infinite (reported once through diag). */
   invalidMeasurements = 0;
+  /**
+   * Whether measurements keep exemplars (the trace-based filter: only inside a sampled span). Off
+   * unless the SDK records spans, so metrics-only processes pay nothing for them.
+   */
+  exemplars = false;
+  /**
+   * Exponential ("native") buckets kept beside the classic ones by histograms in seconds, or
+   * undefined for none. Applies to series created after it is set.
+   */
+  nativeHistograms: NativeHistogramSettings | undefined = undefined;
 
   /** The stream of `definition` (created on first use) in instrumentation scope `scope`. */
   stream(definition: MetricDefinition, scope: string): MetricStream {
@@ -29,6 +40,22 @@ export class MetricStore {
     return stream;
   }
 }
+
+/** How native (exponential) histogram buckets are kept. */
+export type NativeHistogramSettings = {
+  /** Resolution: bucket boundaries grow by 2^(2^-schema) (schema 3: ~9 % per bucket). -4..8. */
+  schema: number;
+  /** Values at or below this count in the zero bucket. */
+  zeroThreshold: number;
+  /** Buckets per series before the schema drops by one (resolution halves). */
+  maxBuckets: number;
+};
+
+/**
+ * One exemplar: a measurement and the sampled span it was recorded in (OpenMetrics' `trace_id` and
+ * `span_id` labels), with its time.
+ */
+export type Exemplar = { value: number; timeMs: number; traceId: string; spanId: string };
 
 /** The attributes of the series that every attribute set past the cardinality limit folds into. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
@@ -65,9 +92,13 @@ export class MetricStream {
   }
 
   private newSeries(attributes: Attributes): Series {
-    return this.definition.kind === 'histogram'
-      ? new HistogramSeries(attributes, this.boundaries)
-      : new SumSeries(attributes);
+    if (this.definition.kind !== 'histogram') return new SumSeries(attributes);
+    const native = this.store.nativeHistograms;
+    return new HistogramSeries(
+      attributes,
+      this.boundaries,
+      native !== undefined && this.definition.unit === 's' ? new NativeBuckets(native.schema, native.zeroThreshold, native.maxBuckets) : undefined,
+    );
   }
 }
 
@@ -77,6 +108,8 @@ export class SumSeries {
   readonly startTimeMs = Date.now();
   value = 0;
   recorded = false;
+  /** The latest measurement recorded in a sampled span (when exemplars are on). */
+  exemplar: Exemplar | undefined = undefined;
 
   constructor(readonly attributes: Attributes) {}
 }
@@ -90,10 +123,19 @@ export class HistogramSeries {
   count = 0;
   min = Infinity;
   max = -Infinity;
+  /**
+   * One exemplar per classic bucket (the aligned-histogram-bucket reservoir), allocated at the first
+   * exemplar; `offers` counts measurements per bucket since the last collection, so each bucket keeps
+   * a uniformly sampled one of them.
+   */
+  exemplars: Array<Exemplar | undefined> | undefined = undefined;
+  offers: Uint32Array | undefined = undefined;
 
   constructor(
     readonly attributes: Attributes,
     readonly boundaries: readonly number[],
+    /** Exponential buckets kept beside the classic ones (native histograms), if on. */
+    readonly native: NativeBuckets | undefined = undefined,
   ) {
     this.counts = new Float64Array(boundaries.length + 1);
   }

@@ -1,0 +1,33 @@
+/**
+ * Cuts long synchronous work (a collection or a serialization of many series) into slices of at
+ * most `sliceMs`, giving the event loop back between slices, so the app's requests are never held
+ * for the whole of it. Call {@link TimeSlicer.due} often (it is cheap: it reads the clock only every
+ * 64th call) and `await pause()` when it says so.
+ */
+export class TimeSlicer {
+  private sliceStart = performance.now();
+  private calls = 0;
+  /** Longest slice so far, in ms (for tests and benchmarks). */
+  longestMs = 0;
+
+  constructor(private readonly sliceMs = 10) {}
+
+  /** Whether the current slice has used its time. */
+  due(): boolean {
+    if ((++this.calls & 63) !== 0) return false;
+    return performance.now() - this.sliceStart >= this.sliceMs;
+  }
+
+  /** Gives the event loop a turn, then starts a new slice. */
+  async pause(): Promise<void> {
+    this.end();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
+  }
+
+  /** Ends the current slice (its length counts in {@link longestMs}). */
+  end(): void {
+    const length = performance.now() - this.sliceStart;
+    if (length > this.longestMs) this.longestMs = length;
+  }
+}
