@@ -53,6 +53,8 @@ export async function startPrometheus(
   targets: string[],
   ruleFiles: string[] = [],
   jobName = 'demo',
+  /** Extra command-line flags, e.g. `--enable-feature=native-histograms,exemplar-storage`. */
+  flags: string[] = [],
 ): Promise<Process & { url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'otelkit-prom-'));
   const port = await freePort();
@@ -70,7 +72,7 @@ export async function startPrometheus(
   writeFileSync(join(dir, 'prometheus.yml'), config);
   const prometheus = run(
     'prometheus',
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, ...flags],
     { cwd: dir },
   );
   const url = `http://127.0.0.1:${port}`;

@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, SpanContext } from '@opentelemetry/api';
 import { bindHistogram, HTTP_SERVER_REQUEST_DURATION, type BoundHistogram } from '@otelkit/core';
 
 /** Methods the semantic conventions know; anything else is reported as `_OTHER`. */
@@ -51,14 +51,24 @@ export class HttpServerDuration {
    * Records one request.
    * @param route the route template, or undefined (no `http.route`)
    * @param status the status code sent, or 0 when none was (an aborted request before its headers)
+   * @param spanContext the request's span, for the exemplar
    */
-  record(seconds: number, route: string | undefined, method: number, status: number, https: boolean, protocol: number, aborted: boolean): void {
+  record(
+    seconds: number,
+    route: string | undefined,
+    method: number,
+    status: number,
+    https: boolean,
+    protocol: number,
+    aborted: boolean,
+    spanContext?: SpanContext,
+  ): void {
     const key = ((((status * 16 + method) * 4 + protocol) * 2 + (https ? 1 : 0)) * 2) + (aborted ? 1 : 0);
     const routeKey = route ?? '';
     let byKey = this.byRoute.get(routeKey);
     if (byKey === undefined) {
       if (this.byRoute.size >= MAX_CACHED_ROUTES) {
-        this.bind(route, method, status, https, protocol, aborted).record(seconds);
+        this.bind(route, method, status, https, protocol, aborted).record(seconds, spanContext);
         return;
       }
       byKey = new Map();
@@ -69,7 +79,7 @@ export class HttpServerDuration {
       histogram = this.bind(route, method, status, https, protocol, aborted);
       byKey.set(key, histogram);
     }
-    histogram.record(seconds);
+    histogram.record(seconds, spanContext);
   }
 
   private bind(route: string | undefined, method: number, status: number, https: boolean, protocol: number, aborted: boolean): BoundHistogram {

@@ -62,7 +62,7 @@ export function instrumentHttpServer(options: HttpServerOptions): () => void {
     active.decrement(state);
     const status = aborted && !response.headersSent ? 0 : response.statusCode;
     const route = state.route ?? expressRoute(state.request);
-    duration.record((performance.now() - state.startMs) / 1000, route, state.method, status, state.https, state.protocol, aborted);
+    duration.record((performance.now() - state.startMs) / 1000, route, state.method, status, state.https, state.protocol, aborted, state.span.spanContext());
     const errorType = aborted ? ABORTED : status >= 500 && status < 600 ? String(status) : undefined;
     serverTrace.end(state.span, state.request, { status, route, errorType });
   };

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { bucketIndex } from '@otelkit/core';
+import { NativeBuckets } from '../src/bound/native-buckets.js';
+
+/** Upper bound of bucket `index` at `schema`: 2^(index / 2^schema). */
+function upperBound(index: number, schema: number): number {
+  return Math.pow(2, index / Math.pow(2, schema));
+}
+
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+}
+
+describe('native histogram bucket index', () => {
+  it('puts each value in (2^((i-1)/2^s), 2^(i/2^s)] for every schema from -4 to 8', () => {
+    const next = random(7);
+    for (let schema = -4; schema <= 8; schema++) {
+      for (let n = 0; n < 2000; n++) {
+        const value = Math.pow(10, next() * 24 - 12); // 1e-12 .. 1e12
+        const index = bucketIndex(value, schema);
+        // Relative tolerance for the float power: the exact boundary cases are checked below.
+        expect(value).toBeLessThanOrEqual(upperBound(index, schema) * (1 + 1e-12));
+        expect(value).toBeGreaterThan(upperBound(index - 1, schema) * (1 - 1e-12));
+      }
+    }
+  });
+
+  it('counts an exact power of two in the bucket it closes, as Prometheus does', () => {
+    expect(bucketIndex(1, 0)).toBe(0);
+    expect(bucketIndex(2, 0)).toBe(1);
+    expect(bucketIndex(1, 3)).toBe(0);
+    expect(bucketIndex(2, 3)).toBe(8);
+    expect(bucketIndex(0.5, 3)).toBe(-8);
+    expect(bucketIndex(4, -1)).toBe(1);
+    expect(bucketIndex(5, -1)).toBe(2);
+  });
+});
+
+describe('native buckets', () => {
+  it('keeps every value: bucket counts plus the zero bucket equal the values recorded', () => {
+    const buckets = new NativeBuckets(3, 2 ** -128, 160);
+    const next = random(11);
+    for (let n = 0; n < 5000; n++) buckets.record(next() < 0.01 ? 0 : next() * 3);
+    const total = Array.from(buckets.counts.subarray(0, buckets.used)).reduce((a, b) => a + b, 0);
+    expect(total + buckets.zeroCount).toBe(5000);
+    expect(buckets.zeroCount).toBeGreaterThan(0);
+    expect(buckets.schema).toBe(3);
+  });
+
+  it('halves its resolution instead of passing maxBuckets, keeping counts where they belong', () => {
+    const buckets = new NativeBuckets(8, 0, 40);
+    const values = [1e-6, 0.001, 0.5, 1, 7, 3000, 1e6];
+    for (const value of values) buckets.record(value);
+    expect(buckets.used).toBeLessThanOrEqual(40);
+    expect(buckets.schema).toBeLessThan(8);
+    for (const value of values) {
+      const index = bucketIndex(value, buckets.schema);
+      expect(buckets.counts[index - buckets.offset]).toBeGreaterThanOrEqual(1);
+    }
+    const total = Array.from(buckets.counts.subarray(0, buckets.used)).reduce((a, b) => a + b, 0);
+    expect(total).toBe(values.length);
+  });
+});
