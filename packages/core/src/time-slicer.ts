@@ -2,7 +2,7 @@
  * Cuts long synchronous work (a collection or a serialization of many series) into slices of at
  * most `sliceMs`, giving the event loop back between slices, so the app's requests are never held
  * for the whole of it. Call {@link TimeSlicer.due} often (it is cheap: it reads the clock only every
- * 64th call) and `await pause()` when it says so.
+ * `checkEvery`-th call; use 1 where each unit of work is large) and `await pause()` when it says so.
  */
 export class TimeSlicer {
   private sliceStart = performance.now();
@@ -10,11 +10,15 @@ export class TimeSlicer {
   /** Longest slice so far, in ms (for tests and benchmarks). */
   longestMs = 0;
 
-  constructor(private readonly sliceMs = 10) {}
+  constructor(
+    private readonly sliceMs = 10,
+    private readonly checkEvery = 64,
+  ) {}
 
   /** Whether the current slice has used its time. */
   due(): boolean {
-    if ((++this.calls & 63) !== 0) return false;
+    if (++this.calls < this.checkEvery) return false;
+    this.calls = 0;
     return performance.now() - this.sliceStart >= this.sliceMs;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bucketIndex } from '@otelkit/core';
-import { NativeBuckets } from '../src/bound/native-buckets.js';
+import { emptyNativeState, recordNative } from '../src/bound/native-buckets.js';
 
 /** Upper bound of bucket `index` at `schema`: 2^(index / 2^schema). */
 function upperBound(index: number, schema: number): number {
@@ -42,26 +42,28 @@ describe('native histogram bucket index', () => {
 
 describe('native buckets', () => {
   it('keeps every value: bucket counts plus the zero bucket equal the values recorded', () => {
-    const buckets = new NativeBuckets(3, 2 ** -128, 160);
+    const settings = { schema: 3, zeroThreshold: 2 ** -128, maxBuckets: 160 };
+    const buckets = emptyNativeState(settings);
     const next = random(11);
-    for (let n = 0; n < 5000; n++) buckets.record(next() < 0.01 ? 0 : next() * 3);
-    const total = Array.from(buckets.counts.subarray(0, buckets.used)).reduce((a, b) => a + b, 0);
-    expect(total + buckets.zeroCount).toBe(5000);
-    expect(buckets.zeroCount).toBeGreaterThan(0);
-    expect(buckets.schema).toBe(3);
+    for (let n = 0; n < 5000; n++) recordNative(buckets, next() < 0.01 ? 0 : next() * 3, settings);
+    const total = buckets.nativeCounts.reduce((a, b) => a + b, 0);
+    expect(total + buckets.nativeZeroCount).toBe(5000);
+    expect(buckets.nativeZeroCount).toBeGreaterThan(0);
+    expect(buckets.nativeSchema).toBe(3);
   });
 
   it('halves its resolution instead of passing maxBuckets, keeping counts where they belong', () => {
-    const buckets = new NativeBuckets(8, 0, 40);
+    const settings = { schema: 8, zeroThreshold: 0, maxBuckets: 40 };
+    const buckets = emptyNativeState(settings);
     const values = [1e-6, 0.001, 0.5, 1, 7, 3000, 1e6];
-    for (const value of values) buckets.record(value);
-    expect(buckets.used).toBeLessThanOrEqual(40);
-    expect(buckets.schema).toBeLessThan(8);
+    for (const value of values) recordNative(buckets, value, settings);
+    expect(buckets.nativeCounts.length).toBeLessThanOrEqual(40);
+    expect(buckets.nativeSchema).toBeLessThan(8);
     for (const value of values) {
-      const index = bucketIndex(value, buckets.schema);
-      expect(buckets.counts[index - buckets.offset]).toBeGreaterThanOrEqual(1);
+      const index = bucketIndex(value, buckets.nativeSchema);
+      expect(buckets.nativeCounts[index - buckets.nativeOffset]).toBeGreaterThanOrEqual(1);
     }
-    const total = Array.from(buckets.counts.subarray(0, buckets.used)).reduce((a, b) => a + b, 0);
+    const total = buckets.nativeCounts.reduce((a, b) => a + b, 0);
     expect(total).toBe(values.length);
   });
 });

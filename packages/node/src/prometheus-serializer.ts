@@ -36,6 +36,6 @@ export async function serializePrometheus(
   const slicer = new TimeSlicer(10);
   const model = await buildModel(resourceMetrics, options, slicer);
   const strategy = options.translationStrategy ?? 'UnderscoreEscapingWithSuffixes';
-  const body = format.name === 'protobuf' ? await writeProtobuf(model, format, strategy, slicer) : Buffer.from(await writeText(model, format, strategy, slicer));
+  const body = format.name === 'protobuf' ? await writeProtobuf(model, format, strategy, slicer) : await writeText(model, format, strategy, slicer);
   return { contentType: format.contentType, body };
 }

@@ -3,6 +3,7 @@ import type { MetricDefinition } from '../catalog/types.js';
 import { describeError, reportOnce } from '../diagnostics.js';
 import { createInstrument, type InstrumentByKind } from '../instruments.js';
 import { getOtelkitMeter } from '../meter.js';
+import { recordNative } from './native-buckets.js';
 import { metricStore, type Exemplar, type HistogramSeries, type MetricStore, type SumSeries } from './store.js';
 
 /** A counter bound to one attribute set: `add` only adds a number. */
@@ -125,7 +126,7 @@ function exemplarOf(value: number, spanContext: SpanContext): Exemplar {
 function offerToBucket(series: HistogramSeries, bucket: number, value: number, given: SpanContext | undefined): void {
   const spanContext = sampledSpan(given);
   if (spanContext === undefined) return;
-  const offers = (series.offers ??= new Uint32Array(series.counts.length));
+  const offers = (series.offers ??= new Array<number>(series.counts.length).fill(0));
   const exemplars = (series.exemplars ??= new Array<Exemplar | undefined>(series.counts.length).fill(undefined));
   const seen = ++offers[bucket]!;
   if (seen === 1 || Math.random() * seen < 1) exemplars[bucket] = exemplarOf(value, spanContext);
@@ -137,7 +138,6 @@ class StoreCounter extends StoreInstrument<SumSeries, 'counter'> implements Boun
     if (this.store.attachedProducers === 0) return this.recordThroughApi(value);
     const series = this.series();
     series.value += value;
-    series.recorded = true;
     if (this.store.exemplars) {
       // Counters keep the latest exemplar.
       const sampled = sampledSpan(spanContext);
@@ -160,7 +160,7 @@ class StoreHistogram extends StoreInstrument<HistogramSeries, 'histogram'> imple
     series.count++;
     if (value < series.min) series.min = value;
     if (value > series.max) series.max = value;
-    series.native?.record(value);
+    if (series.native !== undefined) recordNative(series, value, series.native);
     if (this.store.exemplars) offerToBucket(series, index, value, spanContext);
   }
 }

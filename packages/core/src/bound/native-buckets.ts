@@ -1,96 +1,89 @@
 /**
  * Exponential ("native") histogram buckets as Prometheus defines them: for schema `s`, bucket `i`
- * holds values in (2^((i-1)/2^s), 2^(i/2^s)]; values at or below `zeroThreshold` count in the zero
+ * holds values in (2^((i-1)/2^s), 2^(i/2^s)]; values at or below the zero threshold count in the zero
  * bucket. Kept as one dense window of counts over the indexes seen so far; when the window would
  * pass `maxBuckets`, the schema drops by one (neighbouring buckets merge), as Prometheus' own
  * clients and OpenTelemetry's exponential histogram do, so memory per series stays bounded.
+ *
+ * The state lives in the histogram series' own fields (a separate object per series would cost ~60
+ * bytes more); the functions here are its only writers.
  */
-export class NativeBuckets {
+export interface NativeBucketState {
   /** Current schema (starts at the configured one, lower after a downscale). */
-  schema: number;
-  zeroCount = 0;
-  /** Bucket index of `counts[0]`. */
-  offset = 0;
-  /** Counts of buckets `offset .. offset + used - 1`; capacity grows by doubling. */
-  counts: Float64Array = EMPTY;
-  used = 0;
+  nativeSchema: number;
+  nativeZeroCount: number;
+  /** Bucket index of `nativeCounts[0]`. */
+  nativeOffset: number;
+  /**
+   * Counts of buckets `nativeOffset ..`: a plain array of small integers, which V8 keeps at 4 bytes
+   * each, replaced by an exact-size one when it grows (push() would leave ~17 spare slots per series).
+   */
+  nativeCounts: number[];
+}
 
-  constructor(
-    schema: number,
-    readonly zeroThreshold: number,
-    private readonly maxBuckets: number,
-  ) {
-    this.schema = schema;
+/** Counts one value (≥ 0, finite: the caller checked). */
+export function recordNative(state: NativeBucketState, value: number, settings: NativeBucketSettings): void {
+  if (value <= settings.zeroThreshold) {
+    state.nativeZeroCount++;
+    return;
   }
-
-  /** Counts one value (≥ 0, finite: the caller checked). */
-  record(value: number): void {
-    if (value <= this.zeroThreshold) {
-      this.zeroCount++;
-      return;
-    }
-    let index = bucketIndex(value, this.schema);
-    if (this.used === 0) {
-      if (this.counts.length === 0) this.counts = new Float64Array(8);
-      this.offset = index;
-      this.used = 1;
-      this.counts[0] = 1;
-      return;
-    }
-    while (!this.fits(index)) {
-      this.downscale();
-      index = bucketIndex(value, this.schema);
-    }
-    if (index < this.offset) this.growLow(index);
-    else if (index >= this.offset + this.used) this.growHigh(index);
-    this.counts[index - this.offset]!++;
+  let index = bucketIndex(value, state.nativeSchema);
+  if (state.nativeCounts.length === 0) {
+    state.nativeOffset = index;
+    state.nativeCounts = [1];
+    return;
   }
-
-  private fits(index: number): boolean {
-    const low = Math.min(index, this.offset);
-    const high = Math.max(index, this.offset + this.used - 1);
-    return high - low + 1 <= this.maxBuckets;
+  while (!fits(state, index, settings.maxBuckets)) {
+    downscale(state);
+    index = bucketIndex(value, state.nativeSchema);
   }
-
-  private ensureCapacity(size: number): void {
-    if (size <= this.counts.length) return;
-    let capacity = this.counts.length * 2;
-    while (capacity < size) capacity *= 2;
-    const grown = new Float64Array(Math.min(capacity, this.maxBuckets));
-    grown.set(this.counts.subarray(0, this.used));
-    this.counts = grown;
-  }
-
-  private growLow(index: number): void {
-    const shift = this.offset - index;
-    this.ensureCapacity(this.used + shift);
-    this.counts.copyWithin(shift, 0, this.used);
-    this.counts.fill(0, 0, shift);
-    this.offset = index;
-    this.used += shift;
-  }
-
-  private growHigh(index: number): void {
-    const used = index - this.offset + 1;
-    this.ensureCapacity(used);
-    this.counts.fill(0, this.used, used);
-    this.used = used;
-  }
-
-  /** Halves the resolution: bucket i of the new schema holds old buckets 2i-1 and 2i (i.e. index >> 1 after +1 shift). */
-  private downscale(): void {
-    const newOffset = downscaledIndex(this.offset);
-    const newUsed = downscaledIndex(this.offset + this.used - 1) - newOffset + 1;
-    const merged = new Float64Array(this.counts.length);
-    for (let i = 0; i < this.used; i++) merged[downscaledIndex(this.offset + i) - newOffset]! += this.counts[i]!;
-    this.counts = merged;
-    this.offset = newOffset;
-    this.used = newUsed;
-    this.schema--;
+  const counts = state.nativeCounts;
+  const position = index - state.nativeOffset;
+  if (position < 0) {
+    state.nativeCounts = [1].concat(zeros(-position - 1), counts);
+    state.nativeOffset = index;
+  } else if (position >= counts.length) {
+    state.nativeCounts = counts.concat(zeros(position - counts.length), [1]);
+  } else {
+    counts[position]!++;
   }
 }
 
-const EMPTY = new Float64Array(0);
+function fits(state: NativeBucketState, index: number, maxBuckets: number): boolean {
+  const low = Math.min(index, state.nativeOffset);
+  const high = Math.max(index, state.nativeOffset + state.nativeCounts.length - 1);
+  return high - low + 1 <= maxBuckets;
+}
+
+/** Halves the resolution: old buckets 2j-1 and 2j become bucket j of the schema below. */
+function downscale(state: NativeBucketState): void {
+  const newOffset = downscaledIndex(state.nativeOffset);
+  const merged: number[] = [];
+  for (let i = 0; i < state.nativeCounts.length; i++) {
+    const position = downscaledIndex(state.nativeOffset + i) - newOffset;
+    while (merged.length <= position) merged.push(0);
+    merged[position]! += state.nativeCounts[i]!;
+  }
+  state.nativeCounts = merged;
+  state.nativeOffset = newOffset;
+  state.nativeSchema--;
+}
+
+/** A fresh state at the configured schema. */
+export function emptyNativeState(settings: NativeBucketSettings): NativeBucketState {
+  return { nativeSchema: settings.schema, nativeZeroCount: 0, nativeOffset: 0, nativeCounts: NO_COUNTS };
+}
+
+const NO_COUNTS: number[] = [];
+
+const NO_ZEROS: number[] = [];
+
+function zeros(length: number): number[] {
+  return length === 0 ? NO_ZEROS : new Array<number>(length).fill(0);
+}
+
+/** What native buckets are kept with (shared by every series of a store). */
+export type NativeBucketSettings = { readonly schema: number; readonly zeroThreshold: number; readonly maxBuckets: number };
 
 /**
  * The bucket of index i at schema s covers (2^((i-1)/2^s), 2^(i/2^s)]; at schema s-1 the bucket

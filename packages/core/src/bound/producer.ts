@@ -68,7 +68,7 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
       const byScope = new Map<string, MetricData[]>();
       // Streams hold at most cardinalityLimit series each: slicing between streams keeps a collection
       // of many series from holding the event loop.
-      const slicer = new TimeSlicer(SLICE_MS);
+      const slicer = new TimeSlicer(SLICE_MS, 1);
       for (const stream of store.streams.values()) {
         if (slicer.due()) await slicer.pause();
         if (!keep(stream.definition.name)) continue;
@@ -135,11 +135,11 @@ function histogramExtras(series: HistogramSeries): PointExtras | undefined {
   }
   if (native !== undefined) {
     extras.native = {
-      schema: native.schema,
+      schema: series.nativeSchema,
       zeroThreshold: native.zeroThreshold,
-      zeroCount: native.zeroCount,
-      offset: native.offset,
-      counts: Array.from(native.counts.subarray(0, native.used)),
+      zeroCount: series.nativeZeroCount,
+      offset: series.nativeOffset,
+      counts: series.nativeCounts.slice(),
     };
   }
   return extras;
@@ -158,15 +158,16 @@ function descriptor(stream: MetricStream) {
 
 function metricData(stream: MetricStream, endTime: HrTime): MetricData | undefined {
   const all = stream.overflow ? [...stream.series.values(), stream.overflow] : [...stream.series.values()];
+  const startTime = hrTime(stream.startTimeMs);
   if (stream.definition.kind === 'histogram') {
     const points = (all as HistogramSeries[])
       .filter((series) => series.count > 0)
       .map((series) => ({
-        startTime: hrTime(series.startTimeMs),
+        startTime,
         endTime,
         attributes: series.attributes,
         value: {
-          buckets: { boundaries: series.boundaries as number[], counts: Array.from(series.counts) },
+          buckets: { boundaries: series.boundaries as number[], counts: series.counts.slice() },
           sum: series.sum,
           count: series.count,
           min: series.min,
@@ -179,9 +180,8 @@ function metricData(stream: MetricStream, endTime: HrTime): MetricData | undefin
     return data;
   }
   const points = (all as SumSeries[])
-    .filter((series) => series.recorded)
     .map((series) => ({
-      startTime: hrTime(series.startTimeMs),
+      startTime,
       endTime,
       attributes: series.attributes,
       value: series.value,

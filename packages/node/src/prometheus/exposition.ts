@@ -102,14 +102,14 @@ export class PrometheusExposition {
       const text = describeError(error);
       reportOnce(`prometheus.collect.${text.slice(0, 120)}`, `a metric failed to collect and is left out of this scrape: ${text}`);
     }
-    return buildModel(resourceMetrics, this.options, new TimeSlicer(this.sliceMs));
+    return buildModel(resourceMetrics, this.options, new TimeSlicer(this.sliceMs, 8));
   }
 
   private async serialize(model: ExpositionModel, format: ExpositionFormat): Promise<Buffer> {
     const slicer = new TimeSlicer(this.sliceMs);
     const strategy = this.options.translationStrategy ?? 'UnderscoreEscapingWithSuffixes';
     if (format.name === 'protobuf') return writeProtobuf(model, format, strategy, slicer);
-    return Buffer.from(await writeText(model, format, strategy, slicer));
+    return writeText(model, format, strategy, slicer);
   }
 }
 
