@@ -28,6 +28,12 @@ export function recordNative(state: NativeBucketState, value: number, settings: 
     return;
   }
   let index = bucketIndex(value, state.nativeSchema);
+  // The common case first: a bucket inside the window.
+  const inWindow = index - state.nativeOffset;
+  if (inWindow >= 0 && inWindow < state.nativeCounts.length) {
+    state.nativeCounts[inWindow]!++;
+    return;
+  }
   if (state.nativeCounts.length === 0) {
     state.nativeOffset = index;
     state.nativeCounts = [1];
@@ -103,35 +109,37 @@ for (let schema = 1; schema <= 8; schema++) {
   FRACTION_BOUNDS[schema] = bounds;
 }
 
-const scratch = new DataView(new ArrayBuffer(8));
+// frexp through the IEEE-754 bits: one float and its two 32-bit halves (little-endian, as on every
+// platform Node runs on: the high half, with sign and exponent, is index 1).
+const float = new Float64Array(1);
+const words = new Uint32Array(float.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HIGH = LITTLE_ENDIAN ? 1 : 0;
 
 /** The bucket index of `value` (> 0, finite) at `schema` (-4 ≤ schema ≤ 8), as Prometheus computes it. */
 export function bucketIndex(value: number, schema: number): number {
   // frexp: value = fraction * 2^exponent with fraction in [0.5, 1).
-  scratch.setFloat64(0, value);
-  const high = scratch.getUint32(0);
-  let biased = (high >>> 20) & 0x7ff;
-  let fraction: number;
-  let exponent: number;
-  if (biased === 0) {
+  float[0] = value;
+  let high = words[HIGH]!;
+  let exponent = ((high >>> 20) & 0x7ff) - 1022;
+  if (exponent === -1022) {
     // Subnormal: scale into the normal range first.
-    scratch.setFloat64(0, value * 2 ** 64);
-    biased = (scratch.getUint32(0) >>> 20) & 0x7ff;
-    exponent = biased - 1022 - 64;
-  } else {
-    exponent = biased - 1022;
+    float[0] = value * 2 ** 64;
+    high = words[HIGH]!;
+    exponent = ((high >>> 20) & 0x7ff) - 1022 - 64;
   }
-  fraction = value / 2 ** exponent;
-  if (exponent > 1023 || exponent < -1022) fraction = value * 2 ** -(exponent >> 1) * 2 ** -(exponent - (exponent >> 1));
+  // The same mantissa with the exponent of [0.5, 1).
+  words[HIGH] = (high & 0x800fffff) | (1022 << 20);
+  const fraction = float[0]!;
   if (schema > 0) {
     const bounds = FRACTION_BOUNDS[schema]!;
     // Smallest j with bounds[j] >= fraction (sort.SearchFloat64s).
     let low = 0;
-    let high2 = bounds.length;
-    while (low < high2) {
-      const middle = (low + high2) >>> 1;
+    let top = bounds.length;
+    while (low < top) {
+      const middle = (low + top) >>> 1;
       if (bounds[middle]! < fraction) low = middle + 1;
-      else high2 = middle;
+      else top = middle;
     }
     return low + (exponent - 1) * bounds.length;
   }
