@@ -42,6 +42,29 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('reads the Prometheus exposition settings, and reports bad ones', () => {
+    const { config, problems } = configFromEnv({
+      OTELKIT_PROMETHEUS_TRANSLATION_STRATEGY: 'NoUTF8EscapingWithSuffixes',
+      OTELKIT_PROMETHEUS_RESOURCE_LABELS: 'service.name, deployment.environment.name',
+      OTELKIT_NATIVE_HISTOGRAMS: 'false',
+      OTELKIT_NATIVE_HISTOGRAM_SCHEMA: '5',
+      OTEL_METRICS_EXEMPLAR_FILTER: 'always_off',
+      OTELKIT_PROMETHEUS_SCRAPE_TIMEOUT_MS: '2500',
+    });
+    expect(problems).toEqual([]);
+    expect(config).toMatchObject({
+      prometheusTranslationStrategy: 'NoUTF8EscapingWithSuffixes',
+      prometheusResourceLabels: ['service.name', 'deployment.environment.name'],
+      nativeHistograms: false,
+      nativeHistogramSchema: 5,
+      exemplarFilter: 'always_off',
+      scrapeTimeoutMs: 2500,
+    });
+    const bad = configFromEnv({ OTELKIT_PROMETHEUS_TRANSLATION_STRATEGY: 'Dots', OTELKIT_NATIVE_HISTOGRAM_SCHEMA: '9', OTEL_METRICS_EXEMPLAR_FILTER: 'some' });
+    expect(bad.config).toMatchObject({ prometheusTranslationStrategy: 'UnderscoreEscapingWithSuffixes', nativeHistogramSchema: 3, exemplarFilter: 'trace_based' });
+    expect(bad.problems.map((p) => p.variable).sort()).toEqual(['OTELKIT_NATIVE_HISTOGRAM_SCHEMA', 'OTELKIT_PROMETHEUS_TRANSLATION_STRATEGY', 'OTEL_METRICS_EXEMPLAR_FILTER']);
+  });
+
   it('keeps per-signal headers and protocols to their own signal', () => {
     const { config } = configFromEnv({
       OTEL_EXPORTER_OTLP_HEADERS: 'tenant=a',
