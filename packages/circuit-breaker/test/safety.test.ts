@@ -4,21 +4,11 @@ import CircuitBreaker from 'opossum';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { instrumentOpossum } from '../src/index.js';
 import { setUpTelemetry } from './helpers.js';
+import { prng } from '../../../test-support/prng.js';
 
 const EVENTS = ['fire', 'success', 'failure', 'timeout', 'reject', 'open', 'close', 'halfOpen', 'fallback', 'semaphoreLocked'] as const;
 type Kind = 'success' | 'failure' | 'timeout' | 'wait';
 
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sequence(seed: number, length: number): Kind[] {
   const random = prng(seed);

@@ -4,21 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { serializePrometheus, type EscapingScheme, type TranslationStrategy } from '@otelkit/node';
 import { decodeMetricFamilies, parseOpenMetrics } from '../../../../test-support/exposition-parsers.js';
 import { promtoolCheckMetrics } from '../support.js';
+import { prng } from '../../../../test-support/prng.js';
 
 // Property test: thousands of random metric names, label names and values (unicode, quotes, `\`,
 // newlines, leading digits, `a.b` beside `a_b`, NaN, ±Inf, extreme floats) give output that every
 // independent parser accepts, in every format and escaping, and the values survive the trip.
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHARACTERS = [...'abcxyzABZ0189_.-/: "\\\n\t{}=,#éü温度😀\u0000'];
 const NUMBERS = [NaN, Infinity, -Infinity, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -0, 0, 1e-300, 1e300, 0.1, 42];
