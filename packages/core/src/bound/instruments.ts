@@ -4,7 +4,7 @@ import { describeError, reportOnce } from '../diagnostics.js';
 import { createInstrument, type InstrumentByKind } from '../instruments.js';
 import { getOtelkitMeter } from '../meter.js';
 import { recordNative } from './native-buckets.js';
-import { metricStore, type Exemplar, type HistogramSeries, type MetricStore, type SumSeries } from './store.js';
+import { ExemplarSumSeries, metricStore, NativeHistogramSeries, type Exemplar, type HistogramSeries, type MetricStore, type SumSeries } from './store.js';
 
 /** A counter bound to one attribute set: `add` only adds a number. */
 export interface BoundCounter {
@@ -126,10 +126,12 @@ function exemplarOf(value: number, spanContext: SpanContext): Exemplar {
 function offerToBucket(series: HistogramSeries, bucket: number, value: number, given: SpanContext | undefined): void {
   const spanContext = sampledSpan(given);
   if (spanContext === undefined) return;
-  const offers = (series.offers ??= new Array<number>(series.counts.length).fill(0));
-  const exemplars = (series.exemplars ??= new Array<Exemplar | undefined>(series.counts.length).fill(undefined));
-  const seen = ++offers[bucket]!;
-  if (seen === 1 || Math.random() * seen < 1) exemplars[bucket] = exemplarOf(value, spanContext);
+  const state = (series.bucketExemplars ??= {
+    exemplars: new Array<Exemplar | undefined>(series.counts.length).fill(undefined),
+    offers: new Array<number>(series.counts.length).fill(0),
+  });
+  const seen = ++state.offers[bucket]!;
+  if (seen === 1 || Math.random() * seen < 1) state.exemplars[bucket] = exemplarOf(value, spanContext);
 }
 
 class StoreCounter extends StoreInstrument<SumSeries, 'counter'> implements BoundCounter {
@@ -138,7 +140,7 @@ class StoreCounter extends StoreInstrument<SumSeries, 'counter'> implements Boun
     if (this.store.attachedProducers === 0) return this.recordThroughApi(value);
     const series = this.series();
     series.value += value;
-    if (this.store.exemplars) {
+    if (this.store.exemplars && series instanceof ExemplarSumSeries) {
       // Counters keep the latest exemplar.
       const sampled = sampledSpan(spanContext);
       if (sampled !== undefined) series.exemplar = exemplarOf(value, sampled);
@@ -160,7 +162,7 @@ class StoreHistogram extends StoreInstrument<HistogramSeries, 'histogram'> imple
     series.count++;
     if (value < series.min) series.min = value;
     if (value > series.max) series.max = value;
-    if (series.native !== undefined) recordNative(series, value, series.native);
+    if (series instanceof NativeHistogramSeries) recordNative(series, value, series.native);
     if (this.store.exemplars) offerToBucket(series, index, value, spanContext);
   }
 }

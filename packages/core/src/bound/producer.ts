@@ -13,7 +13,7 @@ import type {
 import { INVALID_MEASUREMENTS } from '../catalog/otelkit.js';
 import { OTELKIT_VERSION } from '../meter.js';
 import { TimeSlicer } from '../time-slicer.js';
-import { metricStore, type Exemplar, type HistogramSeries, type MetricStream, type NativeHistogramSettings, type SumSeries } from './store.js';
+import { ExemplarSumSeries, metricStore, NativeHistogramSeries, type Exemplar, type HistogramSeries, type MetricStream, type NativeHistogramSettings, type SumSeries } from './store.js';
 
 // Values of the SDK's enums; core imports the SDK's types only, never its code.
 const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
@@ -126,20 +126,21 @@ export type PointExtras = {
 };
 
 function histogramExtras(series: HistogramSeries): PointExtras | undefined {
-  const native = series.native;
-  if (series.exemplars === undefined && native === undefined) return undefined;
+  const native = series instanceof NativeHistogramSeries ? series : undefined;
+  const exemplars = series.bucketExemplars;
+  if (exemplars === undefined && native === undefined) return undefined;
   const extras: PointExtras = {};
-  if (series.exemplars !== undefined) {
-    extras.bucketExemplars = series.exemplars.slice();
-    series.offers?.fill(0);
+  if (exemplars !== undefined) {
+    extras.bucketExemplars = exemplars.exemplars.slice();
+    exemplars.offers.fill(0);
   }
   if (native !== undefined) {
     extras.native = {
-      schema: series.nativeSchema,
-      zeroThreshold: native.zeroThreshold,
-      zeroCount: series.nativeZeroCount,
-      offset: series.nativeOffset,
-      counts: series.nativeCounts.slice(),
+      schema: native.nativeSchema,
+      zeroThreshold: native.native.zeroThreshold,
+      zeroCount: native.nativeZeroCount,
+      offset: native.nativeOffset,
+      counts: native.nativeCounts.slice(),
     };
   }
   return extras;
@@ -185,7 +186,7 @@ function metricData(stream: MetricStream, endTime: HrTime): MetricData | undefin
       endTime,
       attributes: series.attributes,
       value: series.value,
-      [POINT_EXTRAS]: series.exemplar === undefined ? undefined : ({ exemplar: series.exemplar } satisfies PointExtras),
+      [POINT_EXTRAS]: series instanceof ExemplarSumSeries && series.exemplar !== undefined ? ({ exemplar: series.exemplar } satisfies PointExtras) : undefined,
     }));
   if (points.length === 0) return undefined;
   const data: SumMetricData = {

@@ -99,51 +99,71 @@ export class MetricStream {
     return created;
   }
 
+  /**
+   * A new series. What a series may never need has no field in it (each field costs every series
+   * 4 to 10 bytes): exemplar fields only when exemplars are on at its creation, native buckets only
+   * for histograms in seconds while native histograms are on.
+   */
   private newSeries(attributes: Attributes): Series {
-    if (this.definition.kind !== 'histogram') return new SumSeries(attributes);
+    if (this.definition.kind !== 'histogram') return this.store.exemplars ? new ExemplarSumSeries(attributes) : new SumSeries(attributes);
     const native = this.store.nativeHistograms;
-    return new HistogramSeries(attributes, this.boundaries, native !== undefined && this.definition.unit === 's' ? native : undefined);
+    return native !== undefined && this.definition.unit === 's'
+      ? new NativeHistogramSeries(attributes, this.boundaries, native)
+      : new HistogramSeries(attributes, this.boundaries);
   }
 }
 
 /** A cumulative sum series (counter); it exists once something was recorded in it. */
 export class SumSeries {
   value = 0;
-  /** The latest measurement recorded in a sampled span (when exemplars are on). */
-  exemplar: Exemplar | undefined = undefined;
 
   constructor(readonly attributes: Attributes) {}
 }
 
+/** A sum series that keeps the latest measurement recorded in a sampled span. */
+export class ExemplarSumSeries extends SumSeries {
+  exemplar: Exemplar | undefined = undefined;
+}
+
+/**
+ * One exemplar per classic bucket (the aligned-histogram-bucket reservoir); `offers` counts
+ * measurements per bucket since the last collection, so each bucket keeps a uniformly sampled one.
+ */
+export type BucketExemplars = { exemplars: Array<Exemplar | undefined>; offers: number[] };
+
 /** A cumulative explicit-bucket histogram series: bucket i counts values in (b[i-1], b[i]]. */
-export class HistogramSeries implements NativeBucketState {
+export class HistogramSeries {
   /** Per-bucket counts; a plain array of small integers (4 bytes each in V8, less than a typed array). */
   readonly counts: number[];
   sum = 0;
   count = 0;
   min = Infinity;
   max = -Infinity;
-  /**
-   * One exemplar per classic bucket (the aligned-histogram-bucket reservoir), allocated at the first
-   * exemplar; `offers` counts measurements per bucket since the last collection, so each bucket keeps
-   * a uniformly sampled one of them.
-   */
-  exemplars: Array<Exemplar | undefined> | undefined = undefined;
-  offers: number[] | undefined = undefined;
-  /** Exponential (native) buckets kept beside the classic ones, when `native` is set (see native-buckets.ts). */
+  /** Exemplars by bucket, allocated at the first exemplar. */
+  bucketExemplars: BucketExemplars | undefined = undefined;
+
+  constructor(
+    readonly attributes: Attributes,
+    readonly boundaries: readonly number[],
+  ) {
+    this.counts = [0].concat(new Array<number>(boundaries.length).fill(0));
+  }
+}
+
+/** A histogram series that also keeps exponential (native) buckets (see native-buckets.ts). */
+export class NativeHistogramSeries extends HistogramSeries implements NativeBucketState {
   nativeSchema: number;
   nativeZeroCount = 0;
   nativeOffset = 0;
   nativeCounts: number[] = NO_NATIVE_COUNTS;
 
   constructor(
-    readonly attributes: Attributes,
-    readonly boundaries: readonly number[],
-    /** The native bucket settings when this series keeps native buckets, else undefined. */
-    readonly native: NativeBucketSettings | undefined = undefined,
+    attributes: Attributes,
+    boundaries: readonly number[],
+    readonly native: NativeBucketSettings,
   ) {
-    this.nativeSchema = native?.schema ?? 0;
-    this.counts = [0].concat(new Array<number>(boundaries.length).fill(0));
+    super(attributes, boundaries);
+    this.nativeSchema = native.schema;
   }
 }
 
