@@ -112,6 +112,13 @@ export type OtelkitConfig = {
   exemplarFilter: 'trace_based' | 'always_on' | 'always_off';
   /** `OTELKIT_PROMETHEUS_SCRAPE_TIMEOUT_MS`: a scrape answers within this, even if collection hangs. @default 5000 */
   scrapeTimeoutMs: number;
+  /**
+   * `OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION`: how OTLP metric export sends
+   * histograms that have no view of their own: `explicit_bucket_histogram`, or
+   * `base2_exponential_bucket_histogram` (otelkit's duration histograms then send the exponential
+   * buckets they keep for native histograms). @default 'explicit_bucket_histogram'
+   */
+  otlpMetricsHistogramAggregation: 'explicit_bucket_histogram' | 'base2_exponential_bucket_histogram';
 };
 
 const DEFAULTS: OtelkitConfig = {
@@ -150,6 +157,7 @@ const DEFAULTS: OtelkitConfig = {
   nativeHistogramZeroThreshold: 2 ** -128,
   exemplarFilter: 'trace_based',
   scrapeTimeoutMs: 5000,
+  otlpMetricsHistogramAggregation: 'explicit_bucket_histogram',
 };
 
 /** The built-in defaults, for documentation and tests. */
@@ -228,6 +236,11 @@ export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; 
   config.nativeHistogramZeroThreshold = reader.number('OTELKIT_NATIVE_HISTOGRAM_ZERO_THRESHOLD', DEFAULTS.nativeHistogramZeroThreshold, { min: 0 });
   config.exemplarFilter = reader.oneOf('OTEL_METRICS_EXEMPLAR_FILTER', ['trace_based', 'always_on', 'always_off'] as const, 'trace_based', true);
   config.scrapeTimeoutMs = reader.number('OTELKIT_PROMETHEUS_SCRAPE_TIMEOUT_MS', DEFAULTS.scrapeTimeoutMs, { min: 1, integer: true });
+  config.otlpMetricsHistogramAggregation = reader.oneOf(
+    'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+    ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'] as const,
+    DEFAULTS.otlpMetricsHistogramAggregation,
+  );
   return { config, problems };
 }
 

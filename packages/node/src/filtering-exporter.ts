@@ -1,8 +1,9 @@
 import type { ExportResult } from '@opentelemetry/core';
-import type { AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { AggregationOption, AggregationTemporality, AggregationType, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 // The SDK's AggregationTemporality.CUMULATIVE: types only here, so importing @otelkit/node does not load the SDK.
 const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
+const DEFAULT_AGGREGATION: AggregationOption = { type: 0 as AggregationType.DEFAULT };
 
 /**
  * Applies the allow/deny name filter to a push exporter, as the Prometheus serializer does for
@@ -31,6 +32,10 @@ export class FilteringMetricExporter implements PushMetricExporter {
 
   selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
     return this.exporter.selectAggregationTemporality?.(instrumentType) ?? CUMULATIVE;
+  }
+
+  selectAggregation(instrumentType: InstrumentType): AggregationOption {
+    return this.exporter.selectAggregation?.(instrumentType) ?? DEFAULT_AGGREGATION;
   }
 }
 

@@ -2,8 +2,10 @@ import type { Resource } from '@opentelemetry/resources';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
   AggregationTemporality,
+  AggregationType,
   ConsoleMetricExporter,
-  type InstrumentType,
+  InstrumentType,
+  type AggregationOption,
   type ResourceMetrics,
   MeterProvider,
   PeriodicExportingMetricReader,
@@ -11,7 +13,7 @@ import {
   type PushMetricExporter,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
-import { describeError, otelkitViews, reportOnce, type OtelkitMetricProducer } from '@otelkit/core';
+import { createOtelkitMetricProducer, describeError, otelkitViews, reportOnce, type OtelkitMetricProducer } from '@otelkit/core';
 import type { OtelkitConfig } from './config.js';
 import { FilteringMetricExporter } from './filtering-exporter.js';
 import { PrometheusPullReader } from './prometheus-reader.js';
@@ -36,6 +38,10 @@ export function startMetrics(
   filter: (metricName: string) => boolean,
 ): MetricsPipeline {
   const metricProducers = [producer];
+  const exponential = config.otlpMetricsHistogramAggregation === 'base2_exponential_bucket_histogram';
+  // OTLP with exponential histograms reads the bound instruments through a producer of its own.
+  const otlpProducer =
+    exponential && config.metricsExporters.includes('otlp') ? createOtelkitMetricProducer({ keep: filter, histograms: 'exponential' }) : undefined;
   const readers: IMetricReader[] = [];
   let prometheus: PrometheusPullReader | undefined;
   for (const name of new Set(config.metricsExporters)) {
@@ -52,7 +58,7 @@ export function startMetrics(
     } else if (name === 'console') {
       readers.push(periodic(new FilteringMetricExporter(new ConsoleMetricExporter(), filter), config, metricProducers));
     } else if (name === 'otlp') {
-      readers.push(periodic(new FilteringMetricExporter(new LazyOtlpMetricExporter(config), filter), config, metricProducers));
+      readers.push(periodic(new FilteringMetricExporter(new LazyOtlpMetricExporter(config), filter), config, otlpProducer ? [otlpProducer] : metricProducers));
     }
   }
   if (readers.length === 0) producer.detach();
@@ -69,6 +75,7 @@ export function startMetrics(
         await provider.shutdown();
       } finally {
         producer.detach();
+        otlpProducer?.detach();
       }
     },
   };
@@ -88,9 +95,11 @@ function periodic(exporter: PushMetricExporter, config: OtelkitConfig, metricPro
  */
 class LazyOtlpMetricExporter implements PushMetricExporter {
   private readonly exporter: Promise<PushMetricExporter | undefined>;
+  private readonly exponential: boolean;
 
   constructor(config: OtelkitConfig) {
     this.exporter = otlpMetricExporter(config);
+    this.exponential = config.otlpMetricsHistogramAggregation === 'base2_exponential_bucket_histogram';
   }
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
@@ -114,6 +123,12 @@ class LazyOtlpMetricExporter implements PushMetricExporter {
   selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
     void instrumentType;
     return AggregationTemporality.CUMULATIVE;
+  }
+
+  /** Histograms with no view of their own as the configuration says (views, e.g. the catalog's, win). */
+  selectAggregation(instrumentType: InstrumentType): AggregationOption {
+    if (instrumentType === InstrumentType.HISTOGRAM && this.exponential) return { type: AggregationType.EXPONENTIAL_HISTOGRAM };
+    return { type: AggregationType.DEFAULT };
   }
 }
 

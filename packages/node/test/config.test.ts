@@ -50,6 +50,7 @@ describe('configuration from the environment', () => {
       OTELKIT_NATIVE_HISTOGRAM_SCHEMA: '5',
       OTEL_METRICS_EXEMPLAR_FILTER: 'always_off',
       OTELKIT_PROMETHEUS_SCRAPE_TIMEOUT_MS: '2500',
+      OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram',
     });
     expect(problems).toEqual([]);
     expect(config).toMatchObject({
@@ -59,6 +60,7 @@ describe('configuration from the environment', () => {
       nativeHistogramSchema: 5,
       exemplarFilter: 'always_off',
       scrapeTimeoutMs: 2500,
+      otlpMetricsHistogramAggregation: 'base2_exponential_bucket_histogram',
     });
     const bad = configFromEnv({ OTELKIT_PROMETHEUS_TRANSLATION_STRATEGY: 'Dots', OTELKIT_NATIVE_HISTOGRAM_SCHEMA: '9', OTEL_METRICS_EXEMPLAR_FILTER: 'some' });
     expect(bad.config).toMatchObject({ prometheusTranslationStrategy: 'UnderscoreEscapingWithSuffixes', nativeHistogramSchema: 3, exemplarFilter: 'trace_based' });

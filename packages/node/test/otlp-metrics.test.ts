@@ -13,7 +13,13 @@ root.resolvePath = (_origin, target) => join(FIXTURES, 'otlp-proto', target);
 root.loadSync('opentelemetry/proto/collector/metrics/v1/metrics_service.proto');
 const ExportMetricsServiceRequest = root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
 
-type DecodedMetric = { name: string; unit?: string; histogram?: { dataPoints: Array<Record<string, unknown>> }; sum?: { dataPoints: Array<Record<string, unknown>> } };
+type DecodedMetric = {
+  name: string;
+  unit?: string;
+  histogram?: { dataPoints: Array<Record<string, unknown>> };
+  exponentialHistogram?: { dataPoints: Array<{ count: number; sum: number; scale: number; zeroCount?: number; positive?: { offset?: number; bucketCounts?: number[] } }> };
+  sum?: { dataPoints: Array<Record<string, unknown>> };
+};
 
 async function startMetricsReceiver() {
   const metrics: DecodedMetric[] = [];
@@ -57,6 +63,45 @@ describe('OTLP/HTTP metrics', () => {
       expect(points[0]?.explicitBounds).toEqual([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
       const starts = receiver.metrics.find((m) => m.name === 'service.starts')?.sum?.dataPoints[0];
       expect(Number(starts?.asDouble ?? starts?.asInt)).toBe(1);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('sends the duration histogram as a base-2 exponential histogram when asked (OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION)', async () => {
+    const receiver = await startMetricsReceiver();
+    try {
+      app = await startApp('esm-app.mjs', {
+        OTEL_METRICS_EXPORTER: 'otlp,prometheus',
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
+        OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram',
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()),
+        OTELKIT_RUNTIME_METRICS: 'false',
+      });
+      const paths = ['/', '/slow', '/items/1', '/', '/slow'];
+      for (const path of paths) expect((await request(`http://127.0.0.1:${app.port}${path}`)).status).toBe(200);
+      app.child.kill('SIGTERM');
+      await app.exited;
+      const duration = receiver.metrics.find((m) => m.name === 'http.server.request.duration');
+      expect(duration?.histogram).toBeUndefined();
+      const points = duration?.exponentialHistogram?.dataPoints ?? [];
+      expect(points.reduce((sum, point) => sum + Number(point.count), 0)).toBe(paths.length);
+      for (const point of points) {
+        expect(point.scale).toBe(3);
+        const buckets = point.positive?.bucketCounts?.map(Number) ?? [];
+        expect(buckets.reduce((a, b) => a + b, 0) + Number(point.zeroCount ?? 0)).toBe(Number(point.count));
+        // Bucket i holds (2^(i/8), 2^((i+1)/8)]: the two /slow requests (150 ms and a little more) lie near 2^(-22/8).
+        const offset = point.positive?.offset ?? 0;
+        const upper = 2 ** ((offset + buckets.length) / 8);
+        expect(Number(point.sum) / Number(point.count)).toBeLessThanOrEqual(upper);
+      }
+      const slow = points.find((point) => Number(point.sum) > 0.29);
+      expect(slow).toBeDefined();
+      const slowOffset = slow!.positive!.offset ?? 0;
+      const lowest = 2 ** (slowOffset / 8);
+      const highest = 2 ** ((slowOffset + slow!.positive!.bucketCounts!.length) / 8);
+      expect(lowest).toBeLessThan(0.15);
+      expect(highest).toBeGreaterThan(0.15);
     } finally {
       await receiver.close();
     }

@@ -3,6 +3,7 @@ import type {
   AggregationTemporality,
   CollectionResult,
   DataPointType,
+  ExponentialHistogramMetricData,
   HistogramMetricData,
   MetricData,
   MetricProducer,
@@ -18,6 +19,7 @@ import { ExemplarSumSeries, metricStore, NativeHistogramSeries, type Exemplar, t
 // Values of the SDK's enums; core imports the SDK's types only, never its code.
 const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
 const HISTOGRAM = 0 as DataPointType.HISTOGRAM;
+const EXPONENTIAL_HISTOGRAM = 1 as DataPointType.EXPONENTIAL_HISTOGRAM;
 const SUM = 3 as DataPointType.SUM;
 const DOUBLE = 1;
 
@@ -34,6 +36,12 @@ export type OtelkitMetricProducerOptions = {
   exemplars?: boolean;
   /** Keep exponential (native) buckets beside the classic ones in histograms in seconds. @default none */
   nativeHistograms?: NativeHistogramSettings;
+  /**
+   * How this producer reports histograms that keep exponential buckets: `explicit` (the classic
+   * buckets, with the exponential ones as extras for Prometheus' native histograms) or `exponential`
+   * (OpenTelemetry's base-2 exponential histogram, e.g. for an OTLP reader). @default 'explicit'
+   */
+  histograms?: 'explicit' | 'exponential';
 };
 
 /** A `MetricProducer` for bound instruments, with `detach()` to hand them back to the API path. */
@@ -59,6 +67,7 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
   if (options.exemplars !== undefined) store.exemplars = options.exemplars;
   if (options.nativeHistograms !== undefined) store.nativeHistograms = options.nativeHistograms;
   const keep = options.keep ?? (() => true);
+  const exponential = options.histograms === 'exponential';
   store.attachedProducers++;
   let attached = true;
 
@@ -72,7 +81,7 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
       for (const stream of store.streams.values()) {
         if (slicer.due()) await slicer.pause();
         if (!keep(stream.definition.name)) continue;
-        const data = metricData(stream, endTime);
+        const data = (exponential ? exponentialData(stream, endTime) : undefined) ?? metricData(stream, endTime);
         if (data === undefined) continue;
         let metrics = byScope.get(stream.scope);
         if (metrics === undefined) byScope.set(stream.scope, (metrics = []));
@@ -197,6 +206,37 @@ function metricData(stream: MetricStream, endTime: HrTime): MetricData | undefin
     isMonotonic: true,
   };
   return data;
+}
+
+/**
+ * A histogram stream as OpenTelemetry's base-2 exponential histogram, when every series of it keeps
+ * exponential buckets (else undefined: the classic form is used). Prometheus' bucket j holds
+ * (2^((j-1)/2^s), 2^(j/2^s)], OpenTelemetry's bucket i holds (2^(i/2^s), 2^((i+1)/2^s)]: i = j - 1.
+ */
+function exponentialData(stream: MetricStream, endTime: HrTime): ExponentialHistogramMetricData | undefined {
+  if (stream.definition.kind !== 'histogram') return undefined;
+  const all = stream.overflow ? [...stream.series.values(), stream.overflow] : [...stream.series.values()];
+  if (all.length === 0 || !all.every((series) => series instanceof NativeHistogramSeries)) return undefined;
+  const startTime = hrTime(stream.startTimeMs);
+  const points = (all as NativeHistogramSeries[])
+    .filter((series) => series.count > 0)
+    .map((series) => ({
+      startTime,
+      endTime,
+      attributes: series.attributes,
+      value: {
+        count: series.count,
+        sum: series.sum,
+        min: series.min,
+        max: series.max,
+        scale: series.nativeSchema,
+        zeroCount: series.nativeZeroCount,
+        positive: { offset: series.nativeOffset - 1, bucketCounts: series.nativeCounts.slice() },
+        negative: { offset: 0, bucketCounts: [] },
+      },
+    }));
+  if (points.length === 0) return undefined;
+  return { descriptor: descriptor(stream), aggregationTemporality: CUMULATIVE, dataPointType: EXPONENTIAL_HISTOGRAM, dataPoints: points };
 }
 
 function invalidMeasurementsData(count: number, endTime: HrTime): SumMetricData {
