@@ -16,11 +16,11 @@ const PROTOBUF_TYPE = 'application/vnd.google.protobuf';
 const PROTOBUF_PROTO = 'io.prometheus.client.MetricFamily';
 const OPENMETRICS_TYPE = 'application/openmetrics-text';
 
-type MediaRange = { type: string; params: Map<string, string>; q: number; order: number };
+type MediaRange = { type: string; params: Map<string, string>; q: number };
 
 function parseAccept(header: string): MediaRange[] {
   const ranges: MediaRange[] = [];
-  header.split(',').forEach((part, order) => {
+  for (const part of header.split(',')) {
     const [type, ...rest] = part.split(';');
     const params = new Map<string, string>();
     let q = 1;
@@ -35,8 +35,8 @@ function parseAccept(header: string): MediaRange[] {
       } else params.set(key, value);
     }
     const mediaType = (type ?? '').trim().toLowerCase();
-    if (mediaType !== '') ranges.push({ type: mediaType, params, q, order });
-  });
+    if (mediaType !== '') ranges.push({ type: mediaType, params, q });
+  }
   return ranges;
 }
 
@@ -93,12 +93,13 @@ export const FALLBACK_FORMAT: ExpositionFormat = build('text-0.0.4', 'underscore
  */
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   if (!accept) return FALLBACK_FORMAT;
-  let best: { format: ExpositionFormat; q: number; order: number } | undefined;
+  // Ranges in header order; only a strictly higher q replaces the best so far (the earlier wins a tie).
+  let best: { format: ExpositionFormat; q: number } | undefined;
   for (const range of parseAccept(accept)) {
     if (range.q <= 0) continue;
     const format = formatOf(range);
     if (format === undefined) continue;
-    if (best === undefined || range.q > best.q) best = { format, q: range.q, order: range.order };
+    if (best === undefined || range.q > best.q) best = { format, q: range.q };
   }
   return best?.format ?? FALLBACK_FORMAT;
 }
