@@ -15,8 +15,10 @@
 //   exposition).
 // All serve text 0.0.4. Per case: median scrape time over --scrapes scrapes, the longest event-loop
 // block seen during a scrape (a 1 ms timer's longest wait and monitorEventLoopDelay's max), heap per
-// series (growth from creating the series, after GC), body size; 200 concurrent scrapes (in round 1;
-// for the peers at 10k series only: they collect once per scrape, minutes at 100k).
+// series (growth of heap + array buffers from creating the series, after GC), body size; 200
+// concurrent scrapes (in round 1; for the peers at 10k series only: they collect once per scrape,
+// minutes at 100k). A third shape fills 10k histogram series with 200 values each, as a real latency
+// histogram is filled, with otelkit's native buckets on and off.
 // Rounds rotate the order of implementations; figures are medians over rounds.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,9 +32,13 @@ const root = join(import.meta.dirname, '..');
 const rounds = Math.max(1, Number(options.rounds));
 const IMPLS = ['prom-client', 'stock-sdk', 'otelkit-bound', 'otelkit-api'];
 const SHAPES = [
-  { counters: 10_000, histograms: 1_000 },
-  { counters: 100_000, histograms: 10_000 },
+  { counters: 10_000, histograms: 1_000, valuesPerSeries: 1, impls: IMPLS },
+  { counters: 100_000, histograms: 10_000, valuesPerSeries: 1, impls: IMPLS },
+  // Histograms filled as real latency histograms are (200 values from 1 ms to 2.5 s each: ~90 native
+  // buckets per series at schema 3), with otelkit's native buckets on (the default) and off.
+  { counters: 0, histograms: 10_000, valuesPerSeries: 200, impls: ['prom-client', 'otelkit-bound', 'otelkit-bound-classic'] },
 ];
+const label = (shape) => `${shape.counters / 1000}k + ${shape.histograms / 1000}k${shape.valuesPerSeries > 1 ? ` (${shape.valuesPerSeries} values each)` : ''}`;
 
 if (!existsSync(join(root, 'packages', 'node', 'dist', 'prometheus-reader.js'))) {
   console.error('scrape.mjs: run `npm run build` first');
@@ -45,9 +51,10 @@ if (!existsSync(join(root, 'bench', 'peers', 'node_modules', 'prom-client'))) {
 const pin = spawnSync('sh', ['-c', 'command -v taskset']).status === 0 ? ['taskset', '-c', '0'] : [];
 
 function runCase(impl, shape, concurrent) {
-  const args = ['--expose-gc', join(root, 'bench', 'fixtures', 'scrape-case.mjs'), impl, String(shape.counters), String(shape.histograms), options.scrapes];
+  const classic = impl === 'otelkit-bound-classic';
+  const args = ['--expose-gc', join(root, 'bench', 'fixtures', 'scrape-case.mjs'), classic ? 'otelkit-bound' : impl, String(shape.counters), String(shape.histograms), options.scrapes];
   const [command, ...rest] = pin.length ? [...pin, process.execPath, ...args] : [process.execPath, ...args];
-  const result = spawnSync(command, rest, { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, CONCURRENT: String(concurrent) }, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, rest, { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, CONCURRENT: String(concurrent), VALUES_PER_SERIES: String(shape.valuesPerSeries), NATIVE: classic ? 'false' : 'true' }, maxBuffer: 64 * 1024 * 1024 });
   const line = result.stdout.trim().split('\n').pop();
   if (result.status !== 0 || !line?.startsWith('{')) throw new Error(`${impl} ${JSON.stringify(shape)} failed:\n${result.stdout}${result.stderr}`);
   return JSON.parse(line);
@@ -55,14 +62,14 @@ function runCase(impl, shape, concurrent) {
 
 const results = new Map(); // `${impl} ${counters}` -> [results]
 for (let round = 0; round < rounds; round++) {
-  const order = IMPLS.map((_, i) => IMPLS[(i + round) % IMPLS.length]);
   for (const shape of SHAPES) {
+    const order = shape.impls.map((_, i) => shape.impls[(i + round) % shape.impls.length]);
     for (const impl of order) {
-      const concurrent = round === 0 && (impl.startsWith('otelkit') || shape.counters <= 10_000) ? 200 : 0;
+      const concurrent = round === 0 && shape.valuesPerSeries === 1 && (impl.startsWith('otelkit') || shape.counters <= 10_000) ? 200 : 0;
       const result = runCase(impl, shape, concurrent);
-      const key = `${impl} ${shape.counters}`;
+      const key = `${impl} ${label(shape)}`;
       results.set(key, [...(results.get(key) ?? []), result]);
-      console.error(`round ${round + 1} ${impl.padEnd(14)} ${String(shape.counters).padStart(6)}+${shape.histograms}: scrape ${result.scrapeMs.toFixed(1)} ms, block ${result.longestBlockMs.toFixed(1)} ms, ${result.heapPerSeries.toFixed(0)} B/series`);
+      console.error(`round ${round + 1} ${impl.padEnd(22)} ${label(shape)}: scrape ${result.scrapeMs.toFixed(1)} ms, block ${result.longestBlockMs.toFixed(1)} ms, ${result.heapPerSeries.toFixed(0)} B/series`);
     }
   }
 }
@@ -71,17 +78,17 @@ const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length 
 const fixed = (value, digits = 1) => (value === undefined ? 'n/a' : value.toFixed(digits));
 const rows = [];
 for (const shape of SHAPES) {
-  const prom = results.get(`prom-client ${shape.counters}`);
+  const prom = results.get(`prom-client ${label(shape)}`);
   const promScrape = median(prom.map((r) => r.scrapeMs));
   const promHeap = median(prom.map((r) => r.heapPerSeries));
-  for (const impl of IMPLS) {
-    const list = results.get(`${impl} ${shape.counters}`);
+  for (const impl of shape.impls) {
+    const list = results.get(`${impl} ${label(shape)}`);
     const scrape = median(list.map((r) => r.scrapeMs));
     const heap = median(list.map((r) => r.heapPerSeries));
     const concurrent = list.find((r) => r.concurrent)?.concurrent;
     rows.push([
-      `${shape.counters / 1000}k + ${shape.histograms / 1000}k`,
-      impl,
+      label(shape),
+      impl === 'otelkit-bound-classic' ? 'otelkit-bound, native buckets off' : impl,
       `${fixed(scrape)} ms (${fixed(scrape / promScrape, 2)}×)`,
       `${fixed(median(list.map((r) => r.longestBlockMs)))} ms`,
       `${fixed(heap, 0)} B (${fixed(heap / promHeap, 2)}×)`,

@@ -8,7 +8,9 @@ import {
   createOtelkitMetricProducer,
   DURATION_BUCKETS_SECONDS,
   otelkitViews,
+  POINT_EXTRAS,
   type MetricDefinition,
+  type PointExtras,
 } from '@otelkit/core';
 import { TestReader, uniqueName } from './metric-reader.js';
 
@@ -69,6 +71,16 @@ describe('bound instruments', () => {
     const point = (await boundReader().metric(name)) as HistogramMetricData;
     expect(point.dataPoints[0]?.value.count).toBe(VALUES.length);
     expect(point.dataPoints[0]?.value.buckets.boundaries).toEqual([...DURATION_BUCKETS_SECONDS]);
+  });
+
+  it('keep attribute sets apart that a naive key would merge (separators in text, 200 vs "200")', async () => {
+    const name = uniqueName('bound.keys');
+    const definition = counterDefinition(name);
+    const sets: Attributes[] = [{ a: 'x\u0001b\u0000y' }, { a: 'x', b: 'y' }, { s: 200 }, { s: '200' }, { s: [1, 2] }]; // five: the file's cardinality limit is 6
+    sets.forEach((attributes, i) => bindCounter(definition, attributes).add(i + 1));
+    const points = (await boundReader().metric(name))!.dataPoints;
+    expect(points).toHaveLength(sets.length);
+    for (const [i, attributes] of sets.entries()) expect(points.find((p) => p.value === i + 1)?.attributes).toEqual(attributes);
   });
 
   it('give the same counter data as an SDK counter', async () => {
@@ -151,3 +163,23 @@ async function invalidCount(): Promise<number> {
   const metric = await boundReader().metric('otelkit.metric.measurements.invalid');
   return (metric?.dataPoints[0]?.value as number | undefined) ?? 0;
 }
+
+describe('native histogram settings', () => {
+  it('replaces out-of-range settings by the defaults, so recording never throws or hangs', async () => {
+    const producer = createOtelkitMetricProducer({ nativeHistograms: { schema: 9.5, zeroThreshold: -1, maxBuckets: 0 } });
+    try {
+      const name = uniqueName('bound.native.settings');
+      const histogram = bindHistogram(histogramDefinition(name), { k: 'v' });
+      expect(() => {
+        for (const value of [0, 1e-9, 0.5, 3, 1e9]) histogram.record(value);
+      }).not.toThrow();
+      const point = (await boundReader().metric(name))!.dataPoints[0] as { [POINT_EXTRAS]?: PointExtras };
+      const native = point[POINT_EXTRAS]?.native;
+      expect(native?.schema).toBeLessThanOrEqual(3);
+      expect(native?.zeroThreshold).toBe(2 ** -128);
+      expect(native!.counts.reduce((a, b) => a + b, 0) + native!.zeroCount).toBe(5);
+    } finally {
+      producer.detach();
+    }
+  });
+});

@@ -67,3 +67,15 @@ describe('native buckets', () => {
     expect(total).toBe(values.length);
   });
 });
+
+describe('native bucket limits', () => {
+  it('never goes below schema -4, even when maxBuckets cannot hold the range (the window stays bounded)', () => {
+    const settings = { schema: 3, zeroThreshold: 0, maxBuckets: 2 };
+    const buckets = emptyNativeState(settings);
+    for (const value of [Number.MIN_VALUE, 1e-300, 1e-6, 1, 1e3, 1e300, Number.MAX_VALUE]) recordNative(buckets, value, settings);
+    expect(buckets.nativeSchema).toBe(-4);
+    // At schema -4 a bucket spans a factor 2^16: all doubles fit in about 132.
+    expect(buckets.nativeCounts.length).toBeLessThanOrEqual(140);
+    expect(buckets.nativeCounts.reduce((a, b) => a + b, 0)).toBe(7);
+  });
+});

@@ -142,8 +142,12 @@ class StoreCounter extends StoreInstrument<SumSeries, 'counter'> implements Boun
     series.value += value;
     if (this.store.exemplars && series instanceof ExemplarSumSeries) {
       // Counters keep the latest exemplar.
-      const sampled = sampledSpan(spanContext);
-      if (sampled !== undefined) series.exemplar = exemplarOf(value, sampled);
+      try {
+        const sampled = sampledSpan(spanContext);
+        if (sampled !== undefined) series.exemplar = exemplarOf(value, sampled);
+      } catch (error) {
+        reportOnce(`bound.extras.${this.definition.name}`, `${this.definition.name}: exemplar failed: ${describeError(error)}`);
+      }
     }
   }
 }
@@ -162,7 +166,16 @@ class StoreHistogram extends StoreInstrument<HistogramSeries, 'histogram'> imple
     series.count++;
     if (value < series.min) series.min = value;
     if (value > series.max) series.max = value;
-    if (series instanceof NativeHistogramSeries) recordNative(series, value, series.native);
-    if (this.store.exemplars) offerToBucket(series, index, value, spanContext);
+    if (series instanceof NativeHistogramSeries || this.store.exemplars) this.recordExtras(series, index, value, spanContext);
+  }
+
+  /** Native buckets and exemplars: contained, so a fault there costs the extras, never the caller. */
+  private recordExtras(series: HistogramSeries, index: number, value: number, spanContext: SpanContext | undefined): void {
+    try {
+      if (series instanceof NativeHistogramSeries) recordNative(series, value, series.native);
+      if (this.store.exemplars) offerToBucket(series, index, value, spanContext);
+    } catch (error) {
+      reportOnce(`bound.extras.${this.definition.name}`, `${this.definition.name}: native buckets or exemplar failed: ${describeError(error)}`);
+    }
   }
 }

@@ -39,7 +39,9 @@ export function recordNative(state: NativeBucketState, value: number, settings: 
     state.nativeCounts = [1];
     return;
   }
-  while (!fits(state, index, settings.maxBuckets)) {
+  // Schema -4 is the lowest Prometheus accepts; there every double fits in ~132 buckets, so past it
+  // the window may pass maxBuckets but stays bounded.
+  while (state.nativeSchema > MIN_SCHEMA && !fits(state, index, settings.maxBuckets)) {
     downscale(state);
     index = bucketIndex(value, state.nativeSchema);
   }
@@ -74,6 +76,10 @@ function downscale(state: NativeBucketState): void {
   state.nativeOffset = newOffset;
   state.nativeSchema--;
 }
+
+/** The schemas Prometheus accepts. */
+export const MIN_SCHEMA = -4;
+export const MAX_SCHEMA = 8;
 
 /** A fresh state at the configured schema. */
 export function emptyNativeState(settings: NativeBucketSettings): NativeBucketState {

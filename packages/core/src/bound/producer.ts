@@ -13,7 +13,9 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { INVALID_MEASUREMENTS } from '../catalog/otelkit.js';
 import { OTELKIT_VERSION } from '../meter.js';
+import { reportOnce } from '../diagnostics.js';
 import { TimeSlicer } from '../time-slicer.js';
+import { MAX_SCHEMA, MIN_SCHEMA } from './native-buckets.js';
 import { ExemplarSumSeries, metricStore, NativeHistogramSeries, type Exemplar, type HistogramSeries, type MetricStream, type NativeHistogramSettings, type SumSeries } from './store.js';
 
 // Values of the SDK's enums; core imports the SDK's types only, never its code.
@@ -65,7 +67,7 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
   const store = metricStore();
   if (options.cardinalityLimit !== undefined) store.cardinalityLimit = options.cardinalityLimit;
   if (options.exemplars !== undefined) store.exemplars = options.exemplars;
-  if (options.nativeHistograms !== undefined) store.nativeHistograms = options.nativeHistograms;
+  if (options.nativeHistograms !== undefined) store.nativeHistograms = validNativeSettings(options.nativeHistograms);
   const keep = options.keep ?? (() => true);
   const exponential = options.histograms === 'exponential';
   store.attachedProducers++;
@@ -133,6 +135,24 @@ export type PointExtras = {
   bucketExemplars?: ReadonlyArray<Exemplar | undefined>;
   native?: NativeHistogramSnapshot;
 };
+
+/** The settings, or, for a value out of range, the default in its place (one diagnostic each). */
+function validNativeSettings(settings: NativeHistogramSettings): NativeHistogramSettings {
+  let { schema, zeroThreshold, maxBuckets } = settings;
+  if (!Number.isInteger(schema) || schema < MIN_SCHEMA || schema > MAX_SCHEMA) {
+    reportOnce('native.schema', `native histogram schema ${String(schema)} is not an integer from ${MIN_SCHEMA} to ${MAX_SCHEMA}; using 3`);
+    schema = 3;
+  }
+  if (!(zeroThreshold >= 0) || zeroThreshold === Infinity) {
+    reportOnce('native.zero-threshold', `native histogram zero threshold ${String(zeroThreshold)} is not a finite number >= 0; using 2^-128`);
+    zeroThreshold = 2 ** -128;
+  }
+  if (!Number.isInteger(maxBuckets) || maxBuckets < 2) {
+    reportOnce('native.max-buckets', `native histogram max buckets ${String(maxBuckets)} is not an integer >= 2; using 160`);
+    maxBuckets = 160;
+  }
+  return Object.freeze({ schema, zeroThreshold, maxBuckets });
+}
 
 function histogramExtras(series: HistogramSeries): PointExtras | undefined {
   const native = series instanceof NativeHistogramSeries ? series : undefined;

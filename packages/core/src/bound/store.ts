@@ -170,9 +170,10 @@ export class NativeHistogramSeries extends HistogramSeries implements NativeBuck
 export type Series = SumSeries | HistogramSeries;
 
 /**
- * A stable key for an attribute set (computed once, at bind time): its entries sorted by key,
- * strings as they are and other values tagged with their type, so `200` and `"200"` stay apart.
- * Short, since every series keeps one.
+ * A stable key for an attribute set (computed once, at bind time): its entries sorted by key, plain
+ * strings as they are (short: every series keeps its key), anything else (numbers, booleans, arrays,
+ * text holding the separators) as tagged JSON, so `200` and `"200"` stay apart and no two sets share
+ * a key.
  */
 export function attributeKey(attributes: Attributes): string {
   const keys = Object.keys(attributes);
@@ -182,13 +183,17 @@ export function attributeKey(attributes: Attributes): string {
     const value = attributes[name];
     if (value === undefined) continue;
     if (key !== '') key += '\u0001';
-    key += typeof value === 'string' ? `${name}\u0000${value}` : `${name}\u0002${typeTag(value)}${Array.isArray(value) ? JSON.stringify(value) : String(value)}`;
+    if (typeof value === 'string' && !SEPARATORS.test(name) && !SEPARATORS.test(value)) key += `${name}\u0000${value}`;
+    // Anything else, and text holding the separators themselves, in an unambiguous (JSON) form.
+    else key += `\u0002${JSON.stringify([name, typeTag(value), value])}`;
   }
   return key;
 }
 
+const SEPARATORS = /[\u0000-\u0002]/;
+
 function typeTag(value: AttributeValue): string {
-  return typeof value === 'number' ? 'n' : typeof value === 'boolean' ? 'b' : 'a';
+  return typeof value === 'string' ? 's' : typeof value === 'number' ? 'n' : typeof value === 'boolean' ? 'b' : 'a';
 }
 
 const STORE_KEY = Symbol.for('otelkit.metric-store.v1');

@@ -35,6 +35,7 @@ class SharedScrape {
  */
 export class PrometheusExposition {
   private shared: SharedScrape | undefined;
+  private readonly reportedKinds = new Set<string>();
   private readonly timeoutMs: number;
   private readonly sliceMs: number;
 
@@ -55,9 +56,12 @@ export class PrometheusExposition {
       timer = setTimeout(() => resolve(undefined), this.timeoutMs);
       timer.unref();
     });
+    const shared = this.join();
     try {
-      const body = await Promise.race([this.body(format, compressed), timedOut]);
+      const body = await Promise.race([this.bodyFrom(shared, format, compressed), timedOut]);
       if (body === undefined) {
+        // Abandon the collection that outlived the deadline: the next scrape starts a fresh one.
+        this.release(shared);
         reportOnce('prometheus.timeout', `a /metrics scrape took longer than ${this.timeoutMs} ms and was answered 503`);
         return failure('# metrics collection timed out\n');
       }
@@ -72,37 +76,57 @@ export class PrometheusExposition {
 
   /** The serialized (and optionally gzipped) body in `format`, from the shared collection. */
   body(format: ExpositionFormat, compressed: boolean): Promise<Buffer> {
-    let shared = this.shared;
-    let first = false;
-    if (shared === undefined) {
-      shared = this.shared = new SharedScrape(this.collectModel());
-      first = true;
-    }
+    return this.bodyFrom(this.join(), format, compressed);
+  }
+
+  /** The collection in flight, or a new one (released once its first body is done). */
+  private join(): SharedScrape {
+    if (this.shared !== undefined) return this.shared;
+    const shared = (this.shared = new SharedScrape(this.collectModel()));
+    // Later scrapes collect anew once this one's first body is written (see bodyFrom), or it failed.
+    shared.model.then(
+      () => undefined,
+      () => this.release(shared),
+    );
+    return shared;
+  }
+
+  private release(shared: SharedScrape): void {
+    if (this.shared === shared) this.shared = undefined;
+  }
+
+  private bodyFrom(shared: SharedScrape, format: ExpositionFormat, compressed: boolean): Promise<Buffer> {
     const key = compressed ? `${format.contentType}+gzip` : format.contentType;
     let body = shared.bodies.get(key);
     if (body === undefined) {
       body = shared.model.then((model) => this.serialize(model, format)).then((bytes) => (compressed ? gzip(bytes) : bytes));
       shared.bodies.set(key, body);
-    }
-    if (first) {
-      // Later scrapes collect anew once this one has its body.
-      const current = shared;
-      const release = (): void => {
-        if (this.shared === current) this.shared = undefined;
-      };
-      body.then(release, release);
+      if (shared.bodies.size === 1) {
+        const release = (): void => this.release(shared);
+        body.then(release, release);
+      }
     }
     return body;
   }
 
   private async collectModel(): Promise<ExpositionModel> {
-    // The SDK bounds each observable callback by this; the scrape's own timeout is the backstop.
-    const { resourceMetrics, errors } = await this.collect(Math.max(1, this.timeoutMs - 500));
-    for (const error of errors) {
-      const text = describeError(error);
-      reportOnce(`prometheus.collect.${text.slice(0, 120)}`, `a metric failed to collect and is left out of this scrape: ${text}`);
-    }
+    // The SDK cuts each observable callback off before the scrape's deadline; a collection that still
+    // does not end is abandoned at the deadline, so the next scrape starts a fresh one.
+    const callbackTimeout = Math.max(this.timeoutMs - 500, Math.floor(this.timeoutMs * 0.8));
+    const { resourceMetrics, errors } = await withDeadline(this.collect(callbackTimeout), this.timeoutMs);
+    for (const error of errors) this.reportCollectionError(describeError(error));
     return buildModel(resourceMetrics, this.options, new TimeSlicer(this.sliceMs, 8));
+  }
+
+  /** One diagnostic per distinct failure, for the first few kinds; then one for all the rest. */
+  private reportCollectionError(text: string): void {
+    const kind = text.slice(0, 80);
+    if (!this.reportedKinds.has(kind) && this.reportedKinds.size >= MAX_REPORTED_KINDS) {
+      reportOnce('prometheus.collect.more', `more metrics failed to collect and are left out of scrapes (not reported one by one): ${text}`);
+      return;
+    }
+    this.reportedKinds.add(kind);
+    reportOnce(`prometheus.collect.${kind}`, `a metric failed to collect and is left out of this scrape: ${text}`);
   }
 
   private async serialize(model: ExpositionModel, format: ExpositionFormat): Promise<Buffer> {
@@ -111,6 +135,18 @@ export class PrometheusExposition {
     if (format.name === 'protobuf') return writeProtobuf(model, format, strategy, slicer);
     return writeText(model, format, strategy, slicer);
   }
+}
+
+const MAX_REPORTED_KINDS = 20;
+
+/** `promise`, or a rejection once `ms` have passed (the timer never keeps the process alive). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`metrics collection did not finish within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function failure(text: string): ScrapeResponse {

@@ -107,18 +107,20 @@ function isLegacyCharacter(code: number, position: number, label: boolean): bool
 }
 
 /**
- * A name under a Prometheus escaping scheme, as Prometheus' own `EscapeName` computes it, so
- * Prometheus can reverse `dots` and `values`:
+ * A name under a Prometheus escaping scheme, as Prometheus' own `EscapeMetricFamily` computes it
+ * (names valid in the legacy character set are left as they are), so Prometheus can reverse `dots`
+ * and `values`:
  * - `allow-utf-8`: unchanged;
  * - `underscores`: every character outside `[a-zA-Z0-9_:]` (a leading digit too) becomes `_`;
- * - `dots`: `_` becomes `__`, `.` becomes `_dot_`, other such characters `__` (legacy names too);
+ * - `dots`: `_` becomes `__`, `.` becomes `_dot_`, other such characters `__`;
  * - `values`: a name that is not legacy gets a `U__` prefix, `_` becomes `__`, other such
  *   characters `_<hex code point>_`.
  * Label names (`label`) hold no `:`.
  */
 export function escapeName(name: string, scheme: EscapingScheme, label = false): string {
   if (name === '' || scheme === 'allow-utf-8') return name;
-  if (scheme !== 'dots' && (label ? isLegacyLabelName(name) : isLegacyMetricName(name))) return name;
+  // As Prometheus' EscapeMetricFamily: names that are valid already are never escaped.
+  if (label ? isLegacyLabelName(name) : isLegacyMetricName(name)) return name;
   let out = scheme === 'values' ? 'U__' : '';
   let position = 0;
   for (const character of name) {

@@ -30,8 +30,9 @@ function parseAccept(header: string): MediaRange[] {
       const key = parameter.slice(0, equals).trim().toLowerCase();
       const value = parameter.slice(equals + 1).trim().replace(/^"(.*)"$/, '$1');
       if (key === 'q') {
-        const parsed = Number(value);
-        q = Number.isFinite(parsed) ? Math.min(Math.max(parsed, 0), 1) : 1;
+        // An unreadable q takes the range out of the running rather than ranking it first.
+        const parsed = value === '' ? NaN : Number(value);
+        q = Number.isFinite(parsed) ? Math.min(Math.max(parsed, 0), 1) : 0;
       } else params.set(key, value);
     }
     const mediaType = (type ?? '').trim().toLowerCase();
@@ -104,15 +105,23 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   return best?.format ?? FALLBACK_FORMAT;
 }
 
-/** Whether an `Accept-Encoding` header accepts gzip (with a q above 0). */
+/**
+ * Whether an `Accept-Encoding` header accepts gzip: `gzip` with a q above 0, or, when gzip is not
+ * named, `*` with a q above 0 (an explicit `gzip;q=0` wins over `*`).
+ */
 export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   if (!acceptEncoding) return false;
+  let gzip: number | undefined;
+  let any: number | undefined;
   for (const part of acceptEncoding.split(',')) {
     const [coding, ...params] = part.split(';');
     const name = (coding ?? '').trim().toLowerCase();
     if (name !== 'gzip' && name !== '*') continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    if (q === undefined || Number(q.slice(2)) > 0) return true;
+    const qParameter = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const parsed = qParameter === undefined ? 1 : Number(qParameter.slice(2));
+    const q = Number.isFinite(parsed) ? parsed : 0;
+    if (name === 'gzip') gzip = q;
+    else any = q;
   }
-  return false;
+  return (gzip ?? any ?? 0) > 0;
 }

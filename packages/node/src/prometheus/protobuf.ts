@@ -116,7 +116,7 @@ export async function writeProtobuf(model: ExpositionModel, format: ExpositionFo
 
   if (model.target !== undefined) {
     family.length = 0;
-    family.string(1, escapeName('target_info', format.escaping));
+    family.string(1, 'target_info');
     family.string(2, 'Target metadata');
     family.uint(3, GAUGE);
     labels.resolve(model.target, undefined, undefined, resolved);
@@ -158,6 +158,9 @@ export async function writeProtobuf(model: ExpositionModel, format: ExpositionFo
   return Buffer.concat(out);
 }
 
+/** Scratch for an exemplar's labels and timestamp inside a bucket (the deepest nesting level). */
+const exemplarScratch = new ProtoWriter();
+
 function writeExemplar(writer: ProtoWriter, exemplar: Exemplar, scratch: ProtoWriter): void {
   writer.message(1, scratch, (pair) => {
     pair.string(1, 'trace_id');
@@ -187,7 +190,7 @@ function writeHistogram(writer: ProtoWriter, point: ModelPoint & { value: Histog
     writer.message(3, scratch, (bucket) => {
       bucket.uint(1, i === boundaries.length ? point.value.count : cumulative);
       bucket.double(2, i === boundaries.length ? Infinity : boundaries[i]!);
-      if (exemplar !== undefined) bucket.message(3, deepest, (e) => writeExemplar(e, exemplar, new ProtoWriter()));
+      if (exemplar !== undefined) bucket.message(3, deepest, (e) => writeExemplar(e, exemplar, exemplarScratch));
     });
   }
   if (extras?.native !== undefined) writeNative(writer, extras.native, scratch);

@@ -88,9 +88,9 @@ export async function writeText(model: ExpositionModel, format: ExpositionFormat
   const out = new ChunkedOutput();
 
   if (model.target !== undefined) {
-    const name = escapeName('target_info', format.escaping);
+    const name = 'target_info';
     labels.resolve(model.target, undefined, undefined, resolved);
-    const base = openMetrics ? name.slice(0, -'_info'.length) : name;
+    const base = openMetrics ? 'target' : name;
     out.add(`# HELP ${metadataName(base)} Target metadata\n# TYPE ${metadataName(base)} ${openMetrics ? 'info' : 'gauge'}\n`);
     out.add(sampleLine(name, isLegacyMetricName(name), labelText(resolved), '1') + '\n');
   }
@@ -99,12 +99,14 @@ export async function writeText(model: ExpositionModel, format: ExpositionFormat
   for (const family of model.families) {
     const name = escapeName(family.name, format.escaping);
     const legacy = isLegacyMetricName(name);
-    // OpenMetrics names a counter family without `_total` and requires it on the sample.
+    // OpenMetrics names a counter family without `_total` and requires it on the sample: the suffix
+    // is cut from the translated name and added after escaping, never cut from an escaped one.
     let metaName = name;
     let sampleName = name;
     if (openMetrics && family.kind === 'counter') {
-      if (name.endsWith('_total')) metaName = name.slice(0, -'_total'.length);
-      else sampleName = `${name}_total`;
+      const base = family.name.endsWith('_total') ? family.name.slice(0, -'_total'.length) : family.name;
+      metaName = escapeName(base, format.escaping);
+      sampleName = `${metaName}_total`;
     }
     out.add(`# HELP ${metadataName(metaName)} ${escapeHelp(family.help, openMetrics)}\n# TYPE ${metadataName(metaName)} ${family.kind}\n`);
     if (openMetrics && family.unit !== '' && metaName.endsWith(`_${family.unit}`)) out.add(`# UNIT ${metadataName(metaName)} ${family.unit}\n`);

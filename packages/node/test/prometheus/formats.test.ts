@@ -103,6 +103,11 @@ describe('OpenMetrics 1.0.0', () => {
     const names = parseOpenMetrics(answer.body.toString()).map((f) => f.name);
     expect(names).toContain('test_dot_operation_dot_duration__seconds');
     expect(names).toContain('queue_dot_depth');
+    // A counter's `_total` is added after escaping, never cut from an escaped name.
+    const families = parseOpenMetrics(answer.body.toString());
+    expect(families.find((f) => f.name === 'test_dot_calls')?.samples[0]?.name).toBe('test_dot_calls_total');
+    // Names that are valid already stay as they are.
+    expect(names).toContain('target');
   });
 });
 
@@ -218,12 +223,17 @@ describe('scrapes', () => {
 });
 
 describe('a collection that hangs as a whole', () => {
-  it('is answered 503 within the scrape timeout', async () => {
-    const hanging = { collect: () => new Promise<never>(() => {}) };
-    const reader = new PrometheusPullReader({ cardinalityLimit: 2000, metricProducers: [hanging], timeoutMs: 300 });
+  it('is answered 503 within the scrape timeout, and the next scrape collects anew', async () => {
+    let calls = 0;
+    const sometimesHanging = {
+      collect: () => (++calls === 1 ? new Promise<never>(() => {}) : Promise.resolve({ resourceMetrics: { resource: {}, scopeMetrics: [] }, errors: [] })),
+    };
+    const reader = new PrometheusPullReader({ cardinalityLimit: 2000, metricProducers: [sometimesHanging as never], timeoutMs: 300 });
     new MeterProvider({ readers: [reader] });
     const answer = await reader.respond(OPENMETRICS, undefined);
     expect(answer.status).toBe(503);
-    expect(answer.body.toString()).toContain('timed out');
+    const next = await reader.respond(OPENMETRICS, undefined);
+    expect(next.status).toBe(200);
+    expect(calls).toBe(2);
   });
 });

@@ -19,6 +19,8 @@ describe('content negotiation', () => {
     expect(negotiateFormat(`text/plain;version=0.0.4;q=0.2,${PROTO};q=0.9`).name).toBe('protobuf');
     expect(negotiateFormat('text/plain;version=1.0.0;q=0.5,application/openmetrics-text;version=1.0.0;q=0.5').name).toBe('text-1.0.0');
     expect(negotiateFormat(`${PROTO};q=0,text/plain;version=1.0.0;q=0.1`).name).toBe('text-1.0.0');
+    // An unreadable q does not rank first.
+    expect(negotiateFormat(`${PROTO};q=abc,application/openmetrics-text;version=1.0.0;q=0.9`).name).toBe('openmetrics');
   });
 
   it('says exactly what is served in the Content-Type, escaping included', () => {
@@ -46,6 +48,8 @@ describe('content negotiation', () => {
     expect(acceptsGzip('gzip')).toBe(true);
     expect(acceptsGzip('deflate, gzip;q=0.5')).toBe(true);
     expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('gzip;q=0, *')).toBe(false);
+    expect(acceptsGzip('br, *;q=0.1')).toBe(true);
     expect(acceptsGzip('identity')).toBe(false);
     expect(acceptsGzip(undefined)).toBe(false);
   });
@@ -55,7 +59,9 @@ describe('names', () => {
   it('escapes as Prometheus does under each scheme', () => {
     expect(escapeName('http.server.duration', 'underscores')).toBe('http_server_duration');
     expect(escapeName('http.server.duration', 'dots')).toBe('http_dot_server_dot_duration');
-    expect(escapeName('my_metric', 'dots')).toBe('my__metric');
+    expect(escapeName('my.metric_total', 'dots')).toBe('my_dot_metric__total');
+    // Valid names are never escaped (EscapeMetricFamily), not even under dots.
+    expect(escapeName('my_metric', 'dots')).toBe('my_metric');
     expect(escapeName('http.server_duration', 'values')).toBe('U__http_2e_server__duration');
     expect(escapeName('legacy_name', 'values')).toBe('legacy_name');
     expect(escapeName('温度', 'values')).toBe('U___6e29__5ea6_');
