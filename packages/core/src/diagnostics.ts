@@ -19,6 +19,14 @@ export function reportOnce(key: string, message: string): boolean {
   return true;
 }
 
+/**
+ * Forgets which problems were reported, so the next `reportOnce` of each key writes again. For tests
+ * that assert "exactly one diagnostic" whatever ran before them; not needed in applications.
+ */
+export function resetReportedProblems(): void {
+  reported.clear();
+}
+
 /** Describes a thrown value in a diagnostic line without risking another throw. */
 export function describeError(error: unknown): string {
   try {

@@ -83,7 +83,7 @@ export {
   type OperationTimerOptions,
   type StopTimer,
 } from './timing.js';
-export { contain, describeError, reportOnce } from './diagnostics.js';
+export { contain, describeError, reportOnce, resetReportedProblems } from './diagnostics.js';
 export { createHandle, noopHandle, type BridgeHandle } from './handle.js';
 export type { ReadinessCheck, ReadinessResult } from './readiness.js';
 export { lazyModuleBridges, type ModuleBridge, type ModuleBridgeDescription } from './module-bridge.js';

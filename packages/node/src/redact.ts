@@ -3,7 +3,8 @@ export const REDACTED = 'REDACTED';
 
 /**
  * A query string with every value replaced by `REDACTED` (keys kept, so a trace still shows which
- * parameters were sent): `token=abc&page=2` becomes `token=REDACTED&page=REDACTED`.
+ * parameters were sent): `token=abc&page=2` becomes `token=REDACTED&page=REDACTED`. An item with no
+ * `=` may itself be the secret (`?s3cr3t`, a bare token), so it is replaced whole.
  */
 export function redactQuery(query: string): string {
   const raw = query.startsWith('?') ? query.slice(1) : query;
@@ -13,7 +14,7 @@ export function redactQuery(query: string): string {
     .map((pair) => {
       if (pair === '') return pair;
       const at = pair.indexOf('=');
-      return at < 0 ? pair : `${pair.slice(0, at)}=${REDACTED}`;
+      return at < 0 ? REDACTED : `${pair.slice(0, at)}=${REDACTED}`;
     })
     .join('&');
 }

@@ -3,7 +3,9 @@ import { redactQuery, redactUrl } from '@otelkit/node';
 
 describe('redaction', () => {
   it('replaces every query value, keeping the keys', () => {
-    expect(redactQuery('token=abc&page=2&flag')).toBe('token=REDACTED&page=REDACTED&flag');
+    expect(redactQuery('token=abc&page=2&flag')).toBe('token=REDACTED&page=REDACTED&REDACTED');
+    // A bare item may be the secret itself.
+    expect(redactQuery('?s3cr3t')).toBe('REDACTED');
     expect(redactQuery('?a=1')).toBe('a=REDACTED');
     expect(redactQuery('')).toBe('');
   });
