@@ -56,6 +56,11 @@ export class HealthRegistry {
     this.shuttingDown = true;
   }
 
+  /** Back to serving (a `start()` after a `shutdown()`): readiness reflects the checks again. */
+  markRunning(): void {
+    this.shuttingDown = false;
+  }
+
   async readiness(): Promise<HealthReport> {
     const checks = await Promise.all([...this.checks].map(([name, { check, timeoutMs }]) => runCheck(name, check, timeoutMs ?? this.defaultTimeoutMs)));
     const ready = checks.every((check) => check.ready);

@@ -161,6 +161,7 @@ class RunningSdk implements OtelkitSdk {
     extraInstrumentations: readonly Instrumentation[],
   ) {
     health.defaultTimeoutMs = config.healthCheckTimeoutMs;
+    health.markRunning();
     // Built on first use: synchronously when spans are recorded (the tracer provider needs it at
     // start), else by the metrics SDK's load, which imports it with the rest.
     let resource: Resource | undefined;
@@ -276,6 +277,8 @@ class RunningSdk implements OtelkitSdk {
       }
     }
     await this.endpoints.close();
+    // Leave no global behind, so a later start() registers its own provider (the API refuses a second one).
+    if (metrics.getMeterProvider() === this.meterProvider) metrics.disable();
     if (running === this) running = undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { context, diag, propagation } from '@opentelemetry/api';
+import { context, diag, propagation, trace } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
@@ -83,9 +83,17 @@ export function startTracing(config: OtelkitConfig, resource: () => Resource, re
     provider,
     instrumentations,
     forceFlush: () => provider.forceFlush(),
-    shutdown: () => {
+    shutdown: async () => {
       stopPropagating();
-      return provider.shutdown();
+      try {
+        await provider.shutdown();
+      } finally {
+        // Unregister what provider.register() set (the API refuses a second registration, so the
+        // globals are ours), so a later start() can register again.
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      }
     },
   };
 }
