@@ -119,6 +119,16 @@ export type OtelkitConfig = {
    * buckets they keep for native histograms). @default 'explicit_bucket_histogram'
    */
   otlpMetricsHistogramAggregation: 'explicit_bucket_histogram' | 'base2_exponential_bucket_histogram';
+  /**
+   * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`: `cumulative`; `delta` (counters, asynchronous
+   * counters and histograms as deltas, up-down counters cumulative); `lowmemory` (counters and
+   * histograms as deltas, the asynchronous ones cumulative). @default 'cumulative'
+   */
+  otlpMetricsTemporality: 'cumulative' | 'delta' | 'lowmemory';
+  /** `OTEL_METRIC_EXPORT_INTERVAL`: ms between pushes of the OTLP and console metric exporters. @default 60000 */
+  metricExportIntervalMs: number;
+  /** `OTEL_METRIC_EXPORT_TIMEOUT`: ms a push may take (at most the interval). @default 30000 */
+  metricExportTimeoutMs: number;
 };
 
 const DEFAULTS: OtelkitConfig = {
@@ -158,6 +168,9 @@ const DEFAULTS: OtelkitConfig = {
   exemplarFilter: 'trace_based',
   scrapeTimeoutMs: 5000,
   otlpMetricsHistogramAggregation: 'explicit_bucket_histogram',
+  otlpMetricsTemporality: 'cumulative',
+  metricExportIntervalMs: 60000,
+  metricExportTimeoutMs: 30000,
 };
 
 /** The built-in defaults, for documentation and tests. */
@@ -241,6 +254,13 @@ export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; 
     ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'] as const,
     DEFAULTS.otlpMetricsHistogramAggregation,
   );
+  config.otlpMetricsTemporality = reader.oneOf(
+    'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+    ['cumulative', 'delta', 'lowmemory'] as const,
+    DEFAULTS.otlpMetricsTemporality,
+  );
+  config.metricExportIntervalMs = reader.number('OTEL_METRIC_EXPORT_INTERVAL', DEFAULTS.metricExportIntervalMs, { min: 1, integer: true });
+  config.metricExportTimeoutMs = reader.number('OTEL_METRIC_EXPORT_TIMEOUT', DEFAULTS.metricExportTimeoutMs, { min: 1, integer: true });
   return { config, problems };
 }
 

@@ -39,9 +39,13 @@ export function startMetrics(
 ): MetricsPipeline {
   const metricProducers = [producer];
   const exponential = config.otlpMetricsHistogramAggregation === 'base2_exponential_bucket_histogram';
-  // OTLP with exponential histograms reads the bound instruments through a producer of its own.
+  const delta = config.otlpMetricsTemporality !== 'cumulative';
+  // OTLP with exponential histograms or delta temporality reads the bound instruments through a
+  // producer of its own (bound instruments are counters and histograms: delta under both preferences).
   const otlpProducer =
-    exponential && config.metricsExporters.includes('otlp') ? createOtelkitMetricProducer({ keep: filter, histograms: 'exponential' }) : undefined;
+    (exponential || delta) && config.metricsExporters.includes('otlp')
+      ? createOtelkitMetricProducer({ keep: filter, histograms: exponential ? 'exponential' : 'explicit', temporality: delta ? 'delta' : 'cumulative' })
+      : undefined;
   const readers: IMetricReader[] = [];
   let prometheus: PrometheusPullReader | undefined;
   for (const name of new Set(config.metricsExporters)) {
@@ -82,11 +86,35 @@ export function startMetrics(
 }
 
 function periodic(exporter: PushMetricExporter, config: OtelkitConfig, metricProducers: MetricProducer[]): PeriodicExportingMetricReader {
+  let timeout = config.metricExportTimeoutMs;
+  if (timeout > config.metricExportIntervalMs) {
+    reportOnce('metrics.export-timeout', `OTEL_METRIC_EXPORT_TIMEOUT (${timeout} ms) is longer than OTEL_METRIC_EXPORT_INTERVAL; using ${config.metricExportIntervalMs} ms`);
+    timeout = config.metricExportIntervalMs;
+  }
   return new PeriodicExportingMetricReader({
     exporter,
     metricProducers,
+    exportIntervalMillis: config.metricExportIntervalMs,
+    exportTimeoutMillis: timeout,
     cardinalityLimits: { default: config.cardinalityLimit },
   });
+}
+
+/**
+ * The temporality an OTLP metric exporter asks for, by instrument, as the specification's
+ * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` defines it.
+ */
+export function temporalityFor(preference: OtelkitConfig['otlpMetricsTemporality'], instrumentType: InstrumentType): AggregationTemporality {
+  if (preference === 'cumulative') return AggregationTemporality.CUMULATIVE;
+  switch (instrumentType) {
+    case InstrumentType.COUNTER:
+    case InstrumentType.HISTOGRAM:
+      return AggregationTemporality.DELTA;
+    case InstrumentType.OBSERVABLE_COUNTER:
+      return preference === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+    default:
+      return AggregationTemporality.CUMULATIVE;
+  }
 }
 
 /**
@@ -96,9 +124,11 @@ function periodic(exporter: PushMetricExporter, config: OtelkitConfig, metricPro
 class LazyOtlpMetricExporter implements PushMetricExporter {
   private readonly exporter: Promise<PushMetricExporter | undefined>;
   private readonly exponential: boolean;
+  private readonly temporality: OtelkitConfig['otlpMetricsTemporality'];
 
   constructor(config: OtelkitConfig) {
     this.exporter = otlpMetricExporter(config);
+    this.temporality = config.otlpMetricsTemporality;
     this.exponential = config.otlpMetricsHistogramAggregation === 'base2_exponential_bucket_histogram';
   }
 
@@ -121,8 +151,7 @@ class LazyOtlpMetricExporter implements PushMetricExporter {
   }
 
   selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
-    void instrumentType;
-    return AggregationTemporality.CUMULATIVE;
+    return temporalityFor(this.temporality, instrumentType);
   }
 
   /** Histograms with no view of their own as the configuration says (views, e.g. the catalog's, win). */

@@ -51,6 +51,9 @@ describe('configuration from the environment', () => {
       OTEL_METRICS_EXEMPLAR_FILTER: 'always_off',
       OTELKIT_PROMETHEUS_SCRAPE_TIMEOUT_MS: '2500',
       OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram',
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'LowMemory',
+      OTEL_METRIC_EXPORT_INTERVAL: '15000',
+      OTEL_METRIC_EXPORT_TIMEOUT: '5000',
     });
     expect(problems).toEqual([]);
     expect(config).toMatchObject({
@@ -61,6 +64,9 @@ describe('configuration from the environment', () => {
       exemplarFilter: 'always_off',
       scrapeTimeoutMs: 2500,
       otlpMetricsHistogramAggregation: 'base2_exponential_bucket_histogram',
+      otlpMetricsTemporality: 'lowmemory',
+      metricExportIntervalMs: 15000,
+      metricExportTimeoutMs: 5000,
     });
     const bad = configFromEnv({ OTELKIT_PROMETHEUS_TRANSLATION_STRATEGY: 'Dots', OTELKIT_NATIVE_HISTOGRAM_SCHEMA: '9', OTEL_METRICS_EXEMPLAR_FILTER: 'some' });
     expect(bad.config).toMatchObject({ prometheusTranslationStrategy: 'UnderscoreEscapingWithSuffixes', nativeHistogramSchema: 3, exemplarFilter: 'trace_based' });

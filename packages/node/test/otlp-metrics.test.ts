@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, freePort, request, startApp, type RunningApp } from './support.js';
+import { eventually, FIXTURES, freePort, request, startApp, type RunningApp } from './support.js';
 
 // Metrics pushed over OTLP/protobuf, decoded with the official definitions (v1.11.0): otelkit's
 // bound instruments (HTTP server duration) reach the OTLP exporter through the reader's producer,
@@ -16,9 +16,9 @@ const ExportMetricsServiceRequest = root.lookupType('opentelemetry.proto.collect
 type DecodedMetric = {
   name: string;
   unit?: string;
-  histogram?: { dataPoints: Array<Record<string, unknown>> };
+  histogram?: { dataPoints: Array<Record<string, unknown>>; aggregationTemporality?: number };
   exponentialHistogram?: { dataPoints: Array<{ count: number; sum: number; scale: number; zeroCount?: number; positive?: { offset?: number; bucketCounts?: number[] } }> };
-  sum?: { dataPoints: Array<Record<string, unknown>> };
+  sum?: { dataPoints: Array<Record<string, unknown>>; aggregationTemporality?: number };
 };
 
 async function startMetricsReceiver() {
@@ -102,6 +102,37 @@ describe('OTLP/HTTP metrics', () => {
       const highest = 2 ** ((slowOffset + slow!.positive!.bucketCounts!.length) / 8);
       expect(lowest).toBeLessThan(0.15);
       expect(highest).toBeGreaterThan(0.15);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('honours OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta and OTEL_METRIC_EXPORT_INTERVAL', async () => {
+    const receiver = await startMetricsReceiver();
+    try {
+      app = await startApp('esm-app.mjs', {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
+        OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+        OTEL_METRIC_EXPORT_INTERVAL: '300',
+        OTEL_METRIC_EXPORT_TIMEOUT: '250',
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()),
+        OTELKIT_RUNTIME_METRICS: 'false',
+      });
+      const durations = () => receiver.metrics.filter((m) => m.name === 'http.server.request.duration');
+      const countOf = (metric: DecodedMetric) => (metric.histogram?.dataPoints ?? []).reduce((sum, point) => sum + Number(point.count), 0);
+      for (let i = 0; i < 3; i++) await request(`http://127.0.0.1:${app.port}/`);
+      await eventually(() => (durations().length >= 1 ? true : undefined));
+      const exportsBefore = durations().length;
+      for (let i = 0; i < 2; i++) await request(`http://127.0.0.1:${app.port}/`);
+      // Pushed every 300 ms (not the default 60 s), each push with only what is new.
+      await eventually(() => (durations().length > exportsBefore ? true : undefined));
+      const counts = durations().map(countOf);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(5);
+      // Cumulative pushes would end at 5; deltas never repeat what an earlier push carried.
+      expect(counts.length).toBeGreaterThanOrEqual(2);
+      expect(Math.max(...counts)).toBeLessThan(5);
+      for (const metric of durations()) expect(metric.histogram?.aggregationTemporality).toBe(1); // AGGREGATION_TEMPORALITY_DELTA
     } finally {
       await receiver.close();
     }

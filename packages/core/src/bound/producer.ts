@@ -14,6 +14,7 @@ import type {
 import { INVALID_MEASUREMENTS } from '../catalog/otelkit.js';
 import { OTELKIT_VERSION } from '../meter.js';
 import { reportOnce } from '../diagnostics.js';
+import { DeltaConverter } from './delta.js';
 import { TimeSlicer } from '../time-slicer.js';
 import { MAX_SCHEMA, MIN_SCHEMA } from './native-buckets.js';
 import { ExemplarSumSeries, metricStore, NativeHistogramSeries, type Exemplar, type HistogramSeries, type MetricStream, type NativeHistogramSettings, type SumSeries } from './store.js';
@@ -44,6 +45,12 @@ export type OtelkitMetricProducerOptions = {
    * (OpenTelemetry's base-2 exponential histogram, e.g. for an OTLP reader). @default 'explicit'
    */
   histograms?: 'explicit' | 'exponential';
+  /**
+   * `delta`: counters and histograms report what was recorded since this producer's previous
+   * collection (for a reader that prefers delta temporality, e.g. OTLP with
+   * `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta`). @default 'cumulative'
+   */
+  temporality?: 'cumulative' | 'delta';
 };
 
 /** A `MetricProducer` for bound instruments, with `detach()` to hand them back to the API path. */
@@ -70,6 +77,7 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
   if (options.nativeHistograms !== undefined) store.nativeHistograms = validNativeSettings(options.nativeHistograms);
   const keep = options.keep ?? (() => true);
   const exponential = options.histograms === 'exponential';
+  const delta = options.temporality === 'delta' ? new DeltaConverter() : undefined;
   store.attachedProducers++;
   let attached = true;
 
@@ -94,7 +102,10 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
         byScope.set('@otelkit/core', core);
         core.push(invalidMeasurementsData(store.invalidMeasurements, endTime));
       }
-      const scopeMetrics: ScopeMetrics[] = [...byScope].map(([name, metrics]) => ({ scope: { name, version: OTELKIT_VERSION }, metrics }));
+      const since = delta?.begin(endTime);
+      const scopeMetrics: ScopeMetrics[] = [...byScope]
+        .map(([name, metrics]) => ({ scope: { name, version: OTELKIT_VERSION }, metrics: delta ? delta.convert(metrics, since) : metrics }))
+        .filter((scope) => scope.metrics.length > 0);
       // The reader keeps the SDK's resource and ignores a producer's.
       const resourceMetrics = { resource: NO_RESOURCE, scopeMetrics } as unknown as ResourceMetrics;
       return { resourceMetrics, errors: [] };
@@ -108,6 +119,8 @@ export function createOtelkitMetricProducer(options: OtelkitMetricProducerOption
 }
 
 const NO_RESOURCE = Object.freeze({ attributes: {} });
+/** One object for attribute-less points, so per-series state (delta) finds them again. */
+const NO_ATTRIBUTES = Object.freeze({});
 const SLICE_MS = 10;
 
 /**
@@ -265,7 +278,7 @@ function invalidMeasurementsData(count: number, endTime: HrTime): SumMetricData 
     descriptor: { name, description, unit, valueType: DOUBLE },
     aggregationTemporality: CUMULATIVE,
     dataPointType: SUM,
-    dataPoints: [{ startTime: hrTime(processStartMs), endTime, attributes: {}, value: count }],
+    dataPoints: [{ startTime: hrTime(processStartMs), endTime, attributes: NO_ATTRIBUTES, value: count }],
     isMonotonic: true,
   };
 }
