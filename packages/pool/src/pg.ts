@@ -1,5 +1,5 @@
 import type { Pool as PgPool } from 'pg';
-import { contain } from '@otelkit/core';
+import { contain, reportOnce } from '@otelkit/core';
 import { DbPoolMetrics, secondsSince, type AcquireOutcome } from './db-pool-metrics.js';
 import { bindOnce, createPoolHandle, isEmitter, isObject, rejectArgument } from './pool-handle.js';
 import { choosePoolName, databasePoolName } from './pool-name.js';
@@ -30,17 +30,28 @@ function isPgPool(value: unknown): value is PgPoolShape {
   );
 }
 
-/** pg's default name: host, port and database from the options, the connection string or the PG* environment. */
+/**
+ * pg's default name: host, port and database as pg resolves them (the connection string over the
+ * options, then the PG* environment). A connection string that does not parse is reported once and
+ * the other options name the pool.
+ */
 function pgPoolName(options: PgPoolShape['options']): string | undefined {
-  let host: unknown = options.host;
-  let port: unknown = options.port;
-  let database: unknown = options.database;
+  let host: unknown;
+  let port: unknown;
+  let database: unknown;
   if (typeof options.connectionString === 'string') {
-    const url = new URL(options.connectionString);
-    host ??= url.hostname || undefined;
-    port ??= url.port || undefined;
-    database ??= url.pathname.replace(/^\//, '') || undefined;
+    try {
+      const url = new URL(options.connectionString);
+      host = url.hostname || undefined;
+      port = url.port || undefined;
+      database = url.pathname.replace(/^\//, '') || undefined;
+    } catch {
+      reportOnce('pool.pg.connection-string', 'a pg pool connectionString could not be parsed as a URL; its name comes from its other options (host, port, database)');
+    }
   }
+  host ??= options.host;
+  port ??= options.port;
+  database ??= options.database;
   host ??= process.env.PGHOST ?? 'localhost';
   port ??= process.env.PGPORT ?? 5432;
   database ??= process.env.PGDATABASE ?? options.user ?? process.env.PGUSER;

@@ -29,8 +29,8 @@ export function createPoolHandle(poolName: string, release: () => void, read: ()
       if (!handle.bound) return EMPTY;
       try {
         return read();
-      } catch {
-        return EMPTY;
+      } catch (error) {
+        return { readError: describeError(error) };
       }
     },
   };

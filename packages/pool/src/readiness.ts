@@ -38,6 +38,8 @@ export function poolReadinessCheck(handle: PoolHandle, options: PoolReadinessOpt
     if (!handle.bound) return { ready: true, detail: 'pool not bound' };
     const snapshot = handle.snapshot();
     const name = handle.poolName;
+    // A pool that cannot be read is not known to be ready.
+    if (snapshot.readError !== undefined) return { ready: false, detail: `pool ${name} could not be read: ${snapshot.readError}` };
     const reasons: string[] = [];
     if (snapshot.utilization !== undefined && snapshot.utilization >= maxUtilization) {
       reasons.push(

@@ -27,13 +27,15 @@ export interface PoolSnapshot extends PoolCounts {
   readonly oldestWaitSeconds?: number;
   /** Acquire timeouts seen since binding, when the library has acquire timeouts. */
   readonly timeouts?: number;
+  /** Why the pool could not be read now, when reading it threw (the other fields are then absent). */
+  readonly readError?: string;
 }
 
 /** The handle every pool bridge returns: a {@link BridgeHandle} that can also read the pool. */
 export interface PoolHandle extends BridgeHandle {
   /** The pool name used as `db.client.connection.pool.name` (or the origin, for undici); `''` when not bound. */
   readonly poolName: string;
-  /** Reads the pool now; an empty object when not bound or unreadable. */
+  /** Reads the pool now; an empty object when not bound, only `readError` when reading it threw. */
   snapshot(): PoolSnapshot;
 }
 

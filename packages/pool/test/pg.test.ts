@@ -132,6 +132,31 @@ describe('pg bridge safety', () => {
     await pool.end();
   });
 
+  it('names the pool as pg connects (the connection string over the options), and says so when the string does not parse', async () => {
+    const fromUrl = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:5432/test', host: 'elsewhere', database: 'other' });
+    const urlHandle = instrumentPg(fromUrl);
+    expect(urlHandle.poolName).toBe('127.0.0.1:5432/test');
+    urlHandle.unbind();
+    await fromUrl.end();
+    const badUrl = new pg.Pool({ connectionString: 'not a url', host: '127.0.0.1', port: 5432, database: 'test' });
+    const badHandle = instrumentPg(badUrl);
+    expect(badHandle.poolName).toBe('127.0.0.1:5432/test');
+    expect(diagnostics.filter((line) => line.includes('connectionString could not be parsed'))).toHaveLength(1);
+    badHandle.unbind();
+    await badUrl.end();
+  });
+
+  it('a pool that cannot be read is not ready', async () => {
+    const pool = new pg.Pool({ ...connection, max: 2 });
+    const handle = instrumentPg(pool, { poolName: 'pg-unreadable' });
+    const readiness = poolReadinessCheck(handle);
+    expect(await readiness()).toMatchObject({ ready: true });
+    Object.defineProperty(pool, 'totalCount', { get: () => { throw new Error('torn down'); }, configurable: true });
+    expect(await readiness()).toEqual({ ready: false, detail: 'pool pg-unreadable could not be read: Error: torn down' });
+    handle.unbind();
+    await pool.end();
+  });
+
   it('a bad argument gets one diagnostic and a no-op handle', () => {
     for (const bad of [null, undefined, 42, {}, new pg.Client(connection)]) {
       const handle = instrumentPg(bad as never);
