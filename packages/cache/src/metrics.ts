@@ -99,7 +99,8 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
   const callback = contain(failureKey, (result: BatchObservableResult) => {
     const target = targetRef?.deref();
     if (targetRef && target === undefined) {
-      release();
+      // Not now: removing a callback while the SDK iterates them makes it skip the next one.
+      queueMicrotask(release);
       return;
     }
     if (beforeCollect) {

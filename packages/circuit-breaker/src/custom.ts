@@ -1,4 +1,4 @@
-import { reportOnce } from '@otelkit/core';
+import { describeError, reportOnce } from '@otelkit/core';
 import { breakerHandle, noopBreakerHandle } from './handle.js';
 import { ALL_OUTCOMES, ALL_STATES, BreakerRecorder } from './recorder.js';
 import type { BreakerHandle, CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
@@ -69,8 +69,9 @@ export function instrumentCustomBreaker(options: CustomBreakerOptions): CustomBr
             return;
           }
           recorder.recordState(state);
-        } catch {
-          // recordState only throws if the OTel API does; the caller's breaker must not notice.
+        } catch (error) {
+          // The caller's breaker must not notice; the failure is reported once.
+          reportOnce(`custom:record-state:${name}`, `circuit breaker "${name}": recording a state failed and was ignored: ${describeError(error)}`);
         }
       },
     },
@@ -82,8 +83,8 @@ export function instrumentCustomBreaker(options: CustomBreakerOptions): CustomBr
             return;
           }
           recorder.recordCall(outcome, typeof durationSeconds === 'number' ? durationSeconds : undefined);
-        } catch {
-          // as above
+        } catch (error) {
+          reportOnce(`custom:record-call:${name}`, `circuit breaker "${name}": recording a call failed and was ignored: ${describeError(error)}`);
         }
       },
     },

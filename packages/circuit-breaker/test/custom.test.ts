@@ -1,3 +1,4 @@
+import { context, diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { breakerReadinessCheck, instrumentCustomBreaker } from '../src/index.js';
 import type { TestReader } from '../../core/test/metric-reader.js';
@@ -55,5 +56,28 @@ describe('instrumentCustomBreaker', () => {
       expect(noop.bound).toBe(false);
       expect(() => noop.recordCall('success', 1)).not.toThrow();
     }
+  });
+});
+
+describe('custom breaker failures', () => {
+  beforeAll(() => {
+    setUpTelemetry();
+  });
+
+  it('a failure while recording reaches neither the caller nor silence: one diagnostic each', () => {
+    const lines: string[] = [];
+    const push = (message: string) => lines.push(message);
+    diag.setLogger({ error: push, warn: push, info: push, debug: () => {}, verbose: () => {} }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    const name = uniqueName('custom-failing');
+    const handle = instrumentCustomBreaker({ name });
+    // An active span whose addEvent throws: the state change's span event fails.
+    const throwing = trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 });
+    Object.assign(throwing, { isRecording: () => true, addEvent: () => { throw new Error('span broke'); } });
+    context.with(trace.setSpan(context.active(), throwing), () => {
+      expect(() => handle.recordState('open')).not.toThrow();
+      expect(() => handle.recordState('closed')).not.toThrow();
+    });
+    expect(lines.filter((line) => line.includes(`"${name}": recording a state failed`))).toHaveLength(1);
+    handle.unbind();
   });
 });
