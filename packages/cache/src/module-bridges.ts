@@ -188,10 +188,6 @@ const nodeCacheState: BridgeState = { active: false };
 const keyvState: BridgeState = { active: false };
 const cacheManagerState: BridgeState = { active: false };
 
-function hasDispose(options: unknown): boolean {
-  return typeof options === 'object' && options !== null && typeof (options as { dispose?: unknown }).dispose === 'function';
-}
-
 const lruCacheBridge: ModuleBridge = {
   name: 'lru-cache',
   moduleName: 'lru-cache',
@@ -201,9 +197,10 @@ const lruCacheBridge: ModuleBridge = {
       subclass(
         original as unknown as AnyConstructor,
         lruState,
-        // Evictions are counted only when the app already gave a `dispose`: adding one to a cache that had
-        // none would change lru-cache's behaviour (clear() and overwrites start calling it).
-        ([options, ...rest]) => [hasDispose(options) ? trackLruCacheEvictions(options) : options, ...rest],
+        // Evictions are counted for every cache: a `dispose` that counts and chains to the app's (or to
+        // none) changes nothing the app can observe but `cache.dispose` itself; lru-cache then calls it on
+        // evictions, expiries, overwrites, deletes and clear().
+        ([options, ...rest]) => [trackLruCacheEvictions(options), ...rest],
         (cache, [options]) => {
           const name = autoName('lru-cache', nameOption(options), []);
           if (name !== undefined) markAutomatic(instrumentLruCache(cache as LruCacheLike, { name }));

@@ -69,11 +69,19 @@ describe('cacheModuleBridges', () => {
     expect(disposed).toEqual(['a:evict']);
 
     const bySite = new Patched({ max: 5 });
-    // No dispose given, so none is added: lru-cache behaves exactly as without otelkit.
-    expect((bySite as unknown as { dispose?: unknown }).dispose).toBeUndefined();
     bySite.get('x');
     const names = await namesOf(reader, 'cache.requests');
-    expect(names.some((n) => /module-bridges\.test\.ts:\d+$/.test(n))).toBe(true);
+    const siteName = names.find((n) => /module-bridges\.test\.ts:\d+$/.test(n));
+    expect(siteName).toBeDefined();
+    // No dispose given: evictions are counted all the same, by reason.
+    for (let i = 0; i < 7; i++) bySite.set(`k${i}`, i);
+    bySite.set('k6', 66);
+    bySite.delete('k5');
+    const bySiteSnapshot = await cacheSnapshot(reader, siteName!);
+    expect(bySiteSnapshot['cache.evictions{cache.eviction.reason=evict}']).toBe(2);
+    expect(bySiteSnapshot['cache.evictions{cache.eviction.reason=set}']).toBe(1);
+    expect(bySiteSnapshot['cache.evictions{cache.eviction.reason=delete}']).toBe(1);
+    expect(bySite.get('k6')).toBe(66);
 
     // An explicit call replaces the automatic binding, e.g. to name the cache.
     const handle = instrumentLruCache(bySite as unknown as LruCacheLike, { name: 'zero-code-renamed' });
