@@ -12,6 +12,7 @@ import {
   createInstrument,
   describeError,
   getOtelkitMeter,
+  nameClaims,
   reportOnce,
   type MetricDefinition,
 } from '@otelkit/core';
@@ -53,7 +54,8 @@ export interface CacheSources<T extends object = object> {
   readonly maxSize?: Gauge<T>;
 }
 
-const activeNames = new Map<string, number>();
+/** Cache names: the one identity rule of every bridge (see `nameClaims` in @otelkit/core). */
+const cacheNames = nameClaims('cache', 'name');
 
 /**
  * Registers the cache's metrics: one batch observable callback on the `@otelkit/cache` meter, with
@@ -61,7 +63,9 @@ const activeNames = new Map<string, number>();
  * @internal
  */
 export function registerCacheMetrics<T extends object>(sources: CacheSources<T>): () => void {
-  const { name, counts } = sources;
+  const { counts } = sources;
+  // One identity per live cache: a second cache bound under a name reports as `name#2`.
+  const name = cacheNames.claim(sources.name);
   const targetRef = sources.target ? new WeakRef(sources.target) : undefined;
   // Closures below must not capture `sources` (it holds the target strongly).
   const beforeCollect = sources.beforeCollect;
@@ -135,23 +139,13 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
   });
 
   meter.addBatchObservableCallback(callback, observables);
-  const users = activeNames.get(name) ?? 0;
-  if (users > 0) {
-    reportOnce(
-      `@otelkit/cache duplicate name ${name}`,
-      `two bound caches share cache.name "${name}"; their series collide. Give each cache its own name.`,
-    );
-  }
-  activeNames.set(name, users + 1);
   let released = false;
   const release = (): void => {
     if (released) return;
     released = true;
     // The otelkit meter is guarded: nothing the SDK throws here reaches the caller.
     meter.removeBatchObservableCallback(callback, observables);
-    const left = (activeNames.get(name) ?? 1) - 1;
-    if (left > 0) activeNames.set(name, left);
-    else activeNames.delete(name);
+    cacheNames.release(name);
   };
   return release;
 }

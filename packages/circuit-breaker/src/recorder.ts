@@ -1,5 +1,5 @@
 import { diag, type Attributes, type BatchObservableCallback } from '@opentelemetry/api';
-import { ATTR, bindHistogram, CIRCUIT_BREAKER_CALL_DURATION, contain, type BoundHistogram } from '@otelkit/core';
+import { ATTR, bindHistogram, CIRCUIT_BREAKER_CALL_DURATION, contain, nameClaims, type BoundHistogram } from '@otelkit/core';
 import { breakerInstruments, SCOPE, type BreakerInstruments } from './instruments.js';
 import { addActiveSpanEvent, REJECTED_EVENT, STATE_CHANGE_EVENT } from './span-events.js';
 import type { CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
@@ -24,7 +24,12 @@ export interface RecorderSpec {
   readonly recordDuration: boolean;
 }
 
-/** Recorders currently bound, by `circuit_breaker.name`, for readiness checks by name. */
+const breakerNames = nameClaims('circuit breaker', 'name');
+
+/**
+ * Recorders currently bound, by the name they were bound under (before any `#N`), for readiness
+ * checks by name: every breaker bound as "payments" counts for a check of "payments".
+ */
 const boundByName = new Map<string, Set<BreakerRecorder>>();
 
 /** The bound recorders named `name`. */
@@ -43,6 +48,8 @@ export class BreakerRecorder {
   lastTransitionSeconds: number;
   closed = false;
   private readonly spec: RecorderSpec;
+  /** The name asked for (readiness by name covers every breaker bound under it). */
+  private readonly wantedName: string;
   private readonly instruments: BreakerInstruments;
   private readonly counts: Record<CircuitBreakerOutcome, number> = {
     success: 0,
@@ -60,7 +67,10 @@ export class BreakerRecorder {
   /** The call-duration histogram bound per outcome (none when durations are off). */
   private readonly durations: Record<CircuitBreakerOutcome, BoundHistogram> | undefined;
 
-  constructor(spec: RecorderSpec) {
+  constructor(wanted: RecorderSpec) {
+    // One identity per live breaker: a second breaker bound under a name reports as `name#2`.
+    const spec = { ...wanted, name: breakerNames.claim(wanted.name) };
+    this.wantedName = wanted.name;
     this.spec = spec;
     this.name = spec.name;
     this.state = spec.initialState;
@@ -95,8 +105,8 @@ export class BreakerRecorder {
     });
     const { meter, state, calls, transitions, consecutiveFailures, lastTransitionTime } = this.instruments;
     meter.addBatchObservableCallback(this.callback, [state, calls, transitions, consecutiveFailures, lastTransitionTime]);
-    let named = boundByName.get(spec.name);
-    if (named === undefined) boundByName.set(spec.name, (named = new Set()));
+    let named = boundByName.get(this.wantedName);
+    if (named === undefined) boundByName.set(this.wantedName, (named = new Set()));
     named.add(this);
   }
 
@@ -161,8 +171,9 @@ export class BreakerRecorder {
       this.instruments.consecutiveFailures,
       this.instruments.lastTransitionTime,
     ]);
-    const named = boundByName.get(this.name);
+    const named = boundByName.get(this.wantedName);
     named?.delete(this);
-    if (named?.size === 0) boundByName.delete(this.name);
+    if (named?.size === 0) boundByName.delete(this.wantedName);
+    breakerNames.release(this.name);
   }
 }

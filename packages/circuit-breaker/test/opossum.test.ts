@@ -38,6 +38,28 @@ const settle = (promise: Promise<unknown>) =>
   );
 
 describe('instrumentOpossum', () => {
+  it('two live breakers with one name never share a series: the second reports as name#2', async () => {
+    const name = uniqueName('tenant');
+    const first = flakyBreaker({ name, timeout: false });
+    const second = flakyBreaker({ name, timeout: false });
+    const firstHandle = instrumentOpossum(first.breaker);
+    const secondHandle = instrumentOpossum(second.breaker);
+    expect(firstHandle.name).toBe(name);
+    expect(secondHandle.name).toBe(`${name}#2`);
+    for (let i = 0; i < 3; i++) await first.breaker.fire();
+    for (let i = 0; i < 2; i++) await second.breaker.fire();
+    const calls = await reader.metric('circuit_breaker.calls');
+    expect(pointValue(calls, { 'circuit_breaker.name': name, 'circuit_breaker.outcome': 'success' })).toBe(3);
+    expect(pointValue(calls, { 'circuit_breaker.name': `${name}#2`, 'circuit_breaker.outcome': 'success' })).toBe(2);
+    // One breaker going away takes nothing from the other's counts.
+    firstHandle.unbind();
+    await second.breaker.fire();
+    expect(pointValue(await reader.metric('circuit_breaker.calls'), { 'circuit_breaker.name': `${name}#2`, 'circuit_breaker.outcome': 'success' })).toBe(3);
+    // Readiness by the name asked for covers both.
+    expect((await breakerReadinessCheck(name)()).ready).toBe(true);
+    secondHandle.unbind();
+  });
+
   it('follows closed -> open -> half_open -> closed and reports every metric', async () => {
     const name = uniqueName('cycle');
     const { breaker, set } = flakyBreaker({ name, errorThresholdPercentage: 50, volumeThreshold: 1, resetTimeout: 50, timeout: false });

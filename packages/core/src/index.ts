@@ -85,5 +85,6 @@ export {
 } from './timing.js';
 export { contain, describeError, reportOnce, resetReportedProblems } from './diagnostics.js';
 export { createHandle, noopHandle, type BridgeHandle } from './handle.js';
+export { nameClaims, type NameClaims } from './binding/names.js';
 export type { ReadinessCheck, ReadinessResult } from './readiness.js';
 export { lazyModuleBridges, type ModuleBridge, type ModuleBridgeDescription } from './module-bridge.js';

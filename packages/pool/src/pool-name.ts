@@ -1,7 +1,7 @@
-import { reportOnce } from '@otelkit/core';
+import { nameClaims } from '@otelkit/core';
 
-/** Names of the pools bound now: two bound pools never report under one name. */
-const inUse = new Set<string>();
+/** Pool names: the one identity rule of every bridge (see `nameClaims` in @otelkit/core). */
+const poolNames = nameClaims('pool', 'poolName');
 
 /**
  * The semantic-convention default pool name, `server.address:server.port/db.namespace`, from
@@ -18,47 +18,19 @@ export function databasePoolName(host: unknown, port: unknown, database: unknown
   return name;
 }
 
-/**
- * Reserves `wanted` for a bound pool, or, when another bound pool holds it, the first free `wanted#2`,
- * `wanted#3`, … (with one diagnostic, since two pools to one database under one name would overwrite
- * each other's gauges). Names are freed by {@link releasePoolName} on unbind and reused, so pools
- * created and dropped on the fly do not grow the number of series.
- */
+/** Reserves `wanted` (or the first free `wanted#N`) for a bound pool; see `nameClaims`. */
 export function claimPoolName(wanted: string, collisionIsExpected = false): string {
-  let name = wanted;
-  for (let n = 2; inUse.has(name); n++) name = `${wanted}#${n}`;
-  if (name !== wanted && !collisionIsExpected) {
-    reportOnce(`pool.name-collision.${wanted}`, `two bound pools are named "${wanted}"; the second reports as "${name}" (pass poolName to choose)`);
-  }
-  inUse.add(name);
-  claimsInProgress?.push(name);
-  return name;
+  return poolNames.claim(wanted, { collisionExpected: collisionIsExpected });
 }
 
-let claimsInProgress: string[] | undefined;
-
-/**
- * Runs a bind, and if it throws, releases every name it claimed before rethrowing, so a failed bind
- * leaves no name taken.
- */
+/** Runs a bind; if it throws, the names it claimed are freed. */
 export function withNameClaims<T>(bind: () => T): T {
-  const outer = claimsInProgress;
-  const mine: string[] = [];
-  claimsInProgress = mine;
-  try {
-    return bind();
-  } catch (error) {
-    for (const name of mine) inUse.delete(name);
-    throw error;
-  } finally {
-    claimsInProgress = outer;
-    outer?.push(...mine);
-  }
+  return poolNames.withClaims(bind);
 }
 
 /** Frees a name taken with {@link claimPoolName}. */
 export function releasePoolName(name: string): void {
-  inUse.delete(name);
+  poolNames.release(name);
 }
 
 /**
