@@ -1,5 +1,5 @@
 import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
-import { instrumentOpossum, type OpossumBreaker } from './opossum.js';
+import { instrumentOpossum, markAutomatic, type OpossumBreaker } from './opossum.js';
 
 const BRIDGED = Symbol.for('otelkit.circuit-breaker.opossum-bridged');
 
@@ -27,7 +27,7 @@ function bridgedSubclass(Base: Constructor): Constructor {
         return;
       }
       // instrumentOpossum never throws; it names the breaker after opossum's `name` option.
-      instrumentOpossum(this as unknown as OpossumBreaker);
+      markAutomatic(instrumentOpossum(this as unknown as OpossumBreaker));
     }
   };
   Object.defineProperty(Bridged, 'name', { value: Base.name, configurable: true });

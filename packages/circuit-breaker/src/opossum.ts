@@ -37,11 +37,21 @@ function stateOf(breaker: OpossumBreaker): CircuitBreakerState {
   return breaker.opened ? 'open' : 'closed';
 }
 
+/** Handles made by the zero-code bridge, which an explicit call with options replaces. */
+const automaticHandles = new WeakSet<BreakerHandle>();
+
+/** Marks a handle as the zero-code bridge's (an explicit call with options then replaces it). @internal */
+export function markAutomatic(handle: BreakerHandle): BreakerHandle {
+  automaticHandles.add(handle);
+  return handle;
+}
+
 /**
  * Bridges an opossum `CircuitBreaker`: state, calls by outcome, call duration, transitions,
  * consecutive failures and last transition time, plus span events on rejections and state changes.
  * Listens to opossum's events only; every listener is contained, so results, errors, event order and
- * breaker state are the same with and without the bridge. Binding the same breaker twice returns the
+ * breaker state are the same with and without the bridge. An explicit call with options on a breaker
+ * the zero-code bridge bound replaces that binding (the explicit options win). Binding the same breaker twice returns the
  * first handle. A breaker's `shutdown()` unbinds it.
  *
  * @example
@@ -56,7 +66,12 @@ export function instrumentOpossum(breaker: OpossumBreaker, options: BreakerBridg
     return noopBreakerHandle();
   }
   const existing = handles.get(breaker);
-  if (existing?.bound) return existing;
+  if (existing?.bound) {
+    // An explicit call with options after the zero-code binding: the explicit options win.
+    const explicitOptions = options.name !== undefined || options.recordDuration !== undefined;
+    if (!automaticHandles.has(existing) || !explicitOptions) return existing;
+    existing.unbind();
+  }
   if (breaker.isShutdown) {
     reportOnce('opossum:shutdown', 'instrumentOpossum() got a breaker that is shut down; nothing was bound.');
     return noopBreakerHandle();

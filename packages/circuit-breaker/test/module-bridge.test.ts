@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type CircuitBreakerType from 'opossum';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { circuitBreakerModuleBridges, patchOpossum } from '../src/index.js';
+import { circuitBreakerModuleBridges, instrumentOpossum, patchOpossum } from '../src/index.js';
 import type { TestReader } from '../../core/test/metric-reader.js';
 import { pointValue, setUpTelemetry, uniqueName } from './helpers.js';
 
@@ -33,6 +33,23 @@ describe('opossum zero-code bridge', () => {
     expect(await breaker.fire()).toBe('ok');
     const calls = await reader.metric('circuit_breaker.calls');
     expect(pointValue(calls, { 'circuit_breaker.name': name, 'circuit_breaker.outcome': 'success' })).toBe(1);
+    breaker.shutdown();
+  });
+
+  it('an explicit bind with options replaces the zero-code binding: the explicit name and recordDuration win', async () => {
+    const Patched = circuitBreakerModuleBridges[0]!.patch(CircuitBreaker, '9.0.0') as typeof CircuitBreakerType;
+    const automaticName = uniqueName('zero-code-auto');
+    const explicitName = uniqueName('zero-code-explicit');
+    const breaker = new Patched(async () => 'ok', { name: automaticName });
+    const handle = instrumentOpossum(breaker, { name: explicitName, recordDuration: false });
+    expect(handle.name).toBe(explicitName);
+    await breaker.fire();
+    const calls = await reader.metric('circuit_breaker.calls');
+    expect(pointValue(calls, { 'circuit_breaker.name': explicitName, 'circuit_breaker.outcome': 'success' })).toBe(1);
+    const durations = await reader.metric('circuit_breaker.call.duration');
+    expect((durations?.dataPoints ?? []).some((p) => p.attributes['circuit_breaker.name'] === explicitName)).toBe(false);
+    // A second explicit call returns that handle.
+    expect(instrumentOpossum(breaker, { name: 'another' })).toBe(handle);
     breaker.shutdown();
   });
 
