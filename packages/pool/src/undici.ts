@@ -131,7 +131,7 @@ export function instrumentUndici(dispatcher: UndiciPool | UndiciAgent, options: 
         const limit = symbolValue(dispatcher, 'connections');
         return [{ origin, stats: dispatcher.stats as OriginStats, limit: typeof limit === 'number' ? limit : undefined }];
       }),
-      undefined,
+      options.poolName,
       ['close', 'destroy'],
     );
   }
@@ -146,7 +146,7 @@ export function instrumentUndici(dispatcher: UndiciPool | UndiciAgent, options: 
         }
         return readings;
       }),
-      undefined,
+      options.poolName,
       ['close', 'destroy'],
     );
   }

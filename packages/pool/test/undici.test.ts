@@ -3,6 +3,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, Pool, request } from 'undici';
 import { instrumentUndici, poolReadinessCheck } from '../src/index.js';
+import { bindAutomatically } from '../src/pool-handle.js';
 import { captureDiagnostics, createTestMeterProvider, valueOf, waitFor } from './helpers.js';
 
 const { reader, provider } = createTestMeterProvider({ global: true });
@@ -75,6 +76,17 @@ describe('instrumentUndici', () => {
     handle.unbind();
     expect(agent.eventNames().map((name) => [name, agent.listenerCount(name)])).toEqual(before);
     await agent.close();
+  });
+
+  it('an explicit poolName replaces the zero-code binding (it was ignored before)', async () => {
+    const pool = new Pool(origin, { connections: 2 });
+    const automatic = bindAutomatically(() => instrumentUndici(pool));
+    expect(automatic.poolName).toBe(origin);
+    const handle = instrumentUndici(pool, { poolName: 'payments-api' });
+    expect(handle.poolName).toBe('payments-api');
+    expect(automatic.bound).toBe(false);
+    handle.unbind();
+    await pool.close();
   });
 
   it('a bad argument gets one diagnostic and a no-op handle', () => {
