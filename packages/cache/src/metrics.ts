@@ -1,4 +1,4 @@
-import type { Attributes, BatchObservableResult, Observable } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import {
   ATTR,
   CACHE_ENTRIES,
@@ -11,7 +11,8 @@ import {
   contain,
   createInstrument,
   describeError,
-  getOtelkitMeter,
+  registerBatch,
+  type BatchInstruments,
   nameClaims,
   reportOnce,
   type MetricDefinition,
@@ -54,6 +55,14 @@ export interface CacheSources<T extends object = object> {
   readonly maxSize?: Gauge<T>;
 }
 
+/** A cache's observable instruments on one meter. */
+type CacheInstruments<T> = {
+  requests: Observable | undefined;
+  puts: Observable | undefined;
+  evictions: Observable | undefined;
+  gauges: Array<[Observable, Gauge<T>, string]>;
+};
+
 /** Cache names: the one identity rule of every bridge (see `nameClaims` in @otelkit/core). */
 const cacheNames = nameClaims('cache', 'name');
 
@@ -69,7 +78,6 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
   const targetRef = sources.target ? new WeakRef(sources.target) : undefined;
   // Closures below must not capture `sources` (it holds the target strongly).
   const beforeCollect = sources.beforeCollect;
-  const meter = getOtelkitMeter(CACHE_SCOPE);
   const base: Attributes = Object.freeze({ [ATTR.CACHE_NAME]: name });
   const hitAttributes = Object.freeze({ ...base, [ATTR.CACHE_RESULT]: 'hit' });
   const missAttributes = Object.freeze({ ...base, [ATTR.CACHE_RESULT]: 'miss' });
@@ -83,24 +91,37 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
     return attributes;
   };
 
-  const observables: Observable[] = [];
-  const create = (definition: MetricDefinition): Observable => {
-    const instrument = createInstrument(meter, definition) as unknown as Observable;
-    observables.push(instrument);
-    return instrument;
-  };
-  const requests = sources.requests ? create(CACHE_REQUESTS) : undefined;
-  const puts = sources.puts ? create(CACHE_PUTS) : undefined;
   const evictionReasons = sources.evictions;
-  const evictions = evictionReasons.length > 0 ? create(CACHE_EVICTIONS) : undefined;
-  const gauges: Array<[Observable, Gauge<T>, string]> = [];
-  if (sources.entries) gauges.push([create(CACHE_ENTRIES), sources.entries, CACHE_ENTRIES.name]);
-  if (sources.maxEntries) gauges.push([create(CACHE_MAX_ENTRIES), sources.maxEntries, CACHE_MAX_ENTRIES.name]);
-  if (sources.size) gauges.push([create(CACHE_SIZE), sources.size, CACHE_SIZE.name]);
-  if (sources.maxSize) gauges.push([create(CACHE_MAX_SIZE), sources.maxSize, CACHE_MAX_SIZE.name]);
+  const { entries, maxEntries, size, maxSize } = sources;
+  const wantsRequests = sources.requests === true;
+  const wantsPuts = sources.puts === true;
+  // The instruments on a meter (otelkit's meter of the provider in force; made again if it changes).
+  // Like the callback, this closure must not capture `sources`, which holds the cache.
+  const createInstruments = (meter: Meter): BatchInstruments<CacheInstruments<T>> => {
+    const observables: Observable[] = [];
+    const create = (definition: MetricDefinition): Observable => {
+      const instrument = createInstrument(meter, definition) as unknown as Observable;
+      observables.push(instrument);
+      return instrument;
+    };
+    const gauges: Array<[Observable, Gauge<T>, string]> = [];
+    if (entries) gauges.push([create(CACHE_ENTRIES), entries, CACHE_ENTRIES.name]);
+    if (maxEntries) gauges.push([create(CACHE_MAX_ENTRIES), maxEntries, CACHE_MAX_ENTRIES.name]);
+    if (size) gauges.push([create(CACHE_SIZE), size, CACHE_SIZE.name]);
+    if (maxSize) gauges.push([create(CACHE_MAX_SIZE), maxSize, CACHE_MAX_SIZE.name]);
+    return {
+      instruments: {
+        requests: wantsRequests ? create(CACHE_REQUESTS) : undefined,
+        puts: wantsPuts ? create(CACHE_PUTS) : undefined,
+        evictions: evictionReasons.length > 0 ? create(CACHE_EVICTIONS) : undefined,
+        gauges,
+      },
+      observables,
+    };
+  };
 
   const failureKey = `@otelkit/cache "${name}" collection`;
-  const callback = contain(failureKey, (result: BatchObservableResult) => {
+  const callback = contain(failureKey, (result: BatchObservableResult, { requests, puts, evictions, gauges }: CacheInstruments<T>) => {
     const target = targetRef?.deref();
     if (targetRef && target === undefined) {
       // Not now: removing a callback while the SDK iterates them makes it skip the next one.
@@ -138,13 +159,14 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
     }
   });
 
-  meter.addBatchObservableCallback(callback, observables);
+  // Follows the global MeterProvider: a cache bound before the SDK starts still reports.
+  const registration = registerBatch(CACHE_SCOPE, createInstruments, callback);
   let released = false;
   const release = (): void => {
     if (released) return;
     released = true;
     // The otelkit meter is guarded: nothing the SDK throws here reaches the caller.
-    meter.removeBatchObservableCallback(callback, observables);
+    registration.release();
     cacheNames.release(name);
   };
   return release;

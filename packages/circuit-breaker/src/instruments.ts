@@ -6,7 +6,6 @@ import {
   CIRCUIT_BREAKER_STATE,
   CIRCUIT_BREAKER_TRANSITIONS,
   createInstrument,
-  getOtelkitMeter,
 } from '@otelkit/core';
 
 /** Scope name of every instrument this package creates. */
@@ -27,9 +26,8 @@ export interface BreakerInstruments {
 
 const byMeter = new WeakMap<Meter, BreakerInstruments>();
 
-/** The instruments on the current global meter provider's otelkit meter. */
-export function breakerInstruments(): BreakerInstruments {
-  const meter = getOtelkitMeter(SCOPE);
+/** The instruments on `meter` (otelkit's meter of the provider in force). */
+export function breakerInstruments(meter: Meter): BreakerInstruments {
   let instruments = byMeter.get(meter);
   if (instruments === undefined) {
     instruments = {

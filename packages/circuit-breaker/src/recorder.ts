@@ -1,5 +1,5 @@
-import { diag, type Attributes, type BatchObservableCallback } from '@opentelemetry/api';
-import { ATTR, bindHistogram, CIRCUIT_BREAKER_CALL_DURATION, contain, nameClaims, type BoundHistogram } from '@otelkit/core';
+import { diag, type Attributes, type BatchObservableResult } from '@opentelemetry/api';
+import { ATTR, bindHistogram, CIRCUIT_BREAKER_CALL_DURATION, contain, nameClaims, registerBatch, type BatchRegistration, type BoundHistogram } from '@otelkit/core';
 import { breakerInstruments, SCOPE, type BreakerInstruments } from './instruments.js';
 import { addActiveSpanEvent, REJECTED_EVENT, STATE_CHANGE_EVENT } from './span-events.js';
 import type { CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
@@ -50,7 +50,7 @@ export class BreakerRecorder {
   private readonly spec: RecorderSpec;
   /** The name asked for (readiness by name covers every breaker bound under it). */
   private readonly wantedName: string;
-  private readonly instruments: BreakerInstruments;
+  private readonly registration: BatchRegistration;
   private readonly counts: Record<CircuitBreakerOutcome, number> = {
     success: 0,
     failure: 0,
@@ -63,7 +63,6 @@ export class BreakerRecorder {
   private readonly stateAttributes: Map<CircuitBreakerState, Attributes>;
   private readonly transitions = new Map<string, TransitionCount>();
   private readonly rejectedEventAttributes: Record<CircuitBreakerState, Attributes>;
-  private readonly callback: BatchObservableCallback;
   /** The call-duration histogram bound per outcome (none when durations are off). */
   private readonly durations: Record<CircuitBreakerOutcome, BoundHistogram> | undefined;
 
@@ -75,7 +74,6 @@ export class BreakerRecorder {
     this.name = spec.name;
     this.state = spec.initialState;
     this.lastTransitionSeconds = Date.now() / 1000;
-    this.instruments = breakerInstruments();
     const nameKey = ATTR.CIRCUIT_BREAKER_NAME;
     this.nameAttributes = Object.freeze({ [nameKey]: spec.name });
     const outcomeAttributes = {} as Record<CircuitBreakerOutcome, Attributes>;
@@ -92,8 +90,7 @@ export class BreakerRecorder {
       rejected[state] = Object.freeze({ [nameKey]: spec.name, [ATTR.CIRCUIT_BREAKER_STATE]: state });
     this.rejectedEventAttributes = rejected;
     this.stateAttributes = new Map(spec.states.map((state) => [state, rejected[state]]));
-    this.callback = contain(`circuit breaker "${spec.name}" metric callback`, (observer) => {
-      const instruments = this.instruments;
+    const callback = contain(`circuit breaker "${spec.name}" metric callback`, (observer: BatchObservableResult, instruments: BreakerInstruments) => {
       for (const [state, attributes] of this.stateAttributes)
         observer.observe(instruments.state, state === this.state ? 1 : 0, attributes);
       for (const outcome of this.spec.outcomes)
@@ -103,8 +100,15 @@ export class BreakerRecorder {
       observer.observe(instruments.consecutiveFailures, this.consecutiveFailures, this.nameAttributes);
       observer.observe(instruments.lastTransitionTime, this.lastTransitionSeconds, this.nameAttributes);
     });
-    const { meter, state, calls, transitions, consecutiveFailures, lastTransitionTime } = this.instruments;
-    meter.addBatchObservableCallback(this.callback, [state, calls, transitions, consecutiveFailures, lastTransitionTime]);
+    // On otelkit's meter of the provider in force, following it if it is set or replaced later.
+    this.registration = registerBatch(
+      SCOPE,
+      (meter) => {
+        const i = breakerInstruments(meter);
+        return { instruments: i, observables: [i.state, i.calls, i.transitions, i.consecutiveFailures, i.lastTransitionTime] };
+      },
+      callback,
+    );
     let named = boundByName.get(this.wantedName);
     if (named === undefined) boundByName.set(this.wantedName, (named = new Set()));
     named.add(this);
@@ -164,13 +168,7 @@ export class BreakerRecorder {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.instruments.meter.removeBatchObservableCallback(this.callback, [
-      this.instruments.state,
-      this.instruments.calls,
-      this.instruments.transitions,
-      this.instruments.consecutiveFailures,
-      this.instruments.lastTransitionTime,
-    ]);
+    this.registration.release();
     const named = boundByName.get(this.wantedName);
     named?.delete(this);
     if (named?.size === 0) boundByName.delete(this.wantedName);

@@ -15,7 +15,8 @@ import {
   createInstrument,
   describeError,
   type BoundHistogram,
-  getOtelkitMeter,
+  registerBatch,
+  type BatchRegistration,
   reportOnce,
 } from '@otelkit/core';
 import type { PoolCounts, PoolSnapshot } from './types.js';
@@ -77,13 +78,10 @@ export class DbPoolMetrics {
   readonly attributes: Attributes;
   private readonly idleAttributes: Attributes;
   private readonly usedAttributes: Attributes;
-  private readonly instruments: DbPoolInstruments;
-  private readonly meter: Meter;
-  private readonly observables: Observable[];
+  private readonly registration: BatchRegistration;
   private readonly waiters = new Map<number, number>();
   private nextWaiter = 0;
   private timeouts = 0;
-  private readonly callback: (result: BatchObservableResult) => void;
   private readonly waitTime: BoundHistogram;
   private readonly useTime: BoundHistogram;
   private readonly createTime: BoundHistogram;
@@ -96,13 +94,18 @@ export class DbPoolMetrics {
     this.waitTime = bindHistogram(DB_CLIENT_CONNECTION_WAIT_TIME, this.attributes, scope);
     this.useTime = bindHistogram(DB_CLIENT_CONNECTION_USE_TIME, this.attributes, scope);
     this.createTime = bindHistogram(DB_CLIENT_CONNECTION_CREATE_TIME, this.attributes, scope);
-    this.meter = getOtelkitMeter(POOL_SCOPE);
-    this.instruments = dbPoolInstruments(this.meter);
-    const i = this.instruments;
-    this.observables = [i.count, i.max, i.idleMax, i.idleMin, i.pending, i.utilization];
-    if (options.seesTimeouts) this.observables.push(i.timeouts);
-    this.callback = (result) => this.observe(result);
-    this.meter.addBatchObservableCallback(this.callback, this.observables);
+    const seesTimeouts = options.seesTimeouts === true;
+    // On otelkit's meter of the provider in force, following it if it is set or replaced later.
+    this.registration = registerBatch(
+      POOL_SCOPE,
+      (meter) => {
+        const i = dbPoolInstruments(meter);
+        const observables: Observable[] = [i.count, i.max, i.idleMax, i.idleMin, i.pending, i.utilization];
+        if (seesTimeouts) observables.push(i.timeouts);
+        return { instruments: i, observables };
+      },
+      (result, instruments) => this.observe(result, instruments),
+    );
   }
 
   /** Reads the pool now (for readiness checks and the handle). */
@@ -160,11 +163,11 @@ export class DbPoolMetrics {
 
   /** Removes the batch callback. */
   close(): void {
-    this.meter.removeBatchObservableCallback(this.callback, this.observables);
+    this.registration.release();
     this.waiters.clear();
   }
 
-  private observe(result: BatchObservableResult): void {
+  private observe(result: BatchObservableResult, i: DbPoolInstruments): void {
     let counts: PoolCounts;
     try {
       counts = this.options.read();
@@ -175,7 +178,6 @@ export class DbPoolMetrics {
       );
       return;
     }
-    const i = this.instruments;
     if (isCount(counts.used)) result.observe(i.count, counts.used, this.usedAttributes);
     if (isCount(counts.idle)) result.observe(i.count, counts.idle, this.idleAttributes);
     if (isCount(counts.max) && Number.isFinite(counts.max)) result.observe(i.max, counts.max, this.attributes);

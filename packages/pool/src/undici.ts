@@ -9,7 +9,7 @@ import {
   HTTP_CLIENT_QUEUED_REQUESTS,
   createInstrument,
   describeError,
-  getOtelkitMeter,
+  registerBatch,
   reportOnce,
 } from '@otelkit/core';
 import { POOL_SCOPE, utilizationOf } from './db-pool-metrics.js';
@@ -154,9 +154,6 @@ export function instrumentUndici(dispatcher: UndiciPool | UndiciAgent, options: 
 }
 
 function bindUndici(poolName: string, read: () => OriginReading[]): PoolHandle {
-  const meter = getOtelkitMeter(POOL_SCOPE);
-  const instruments = httpPoolInstruments(meter);
-  const observables = [instruments.open, instruments.queued, instruments.pending, instruments.utilization];
   const attributesByOrigin = new Map<string, OriginAttributes>();
   const attributesOf = (origin: string): OriginAttributes => {
     let attributes = attributesByOrigin.get(origin);
@@ -166,7 +163,7 @@ function bindUndici(poolName: string, read: () => OriginReading[]): PoolHandle {
     }
     return attributes;
   };
-  const callback = (result: BatchObservableResult): void => {
+  const callback = (result: BatchObservableResult, instruments: HttpPoolInstruments): void => {
     let readings: OriginReading[];
     try {
       readings = read();
@@ -187,7 +184,15 @@ function bindUndici(poolName: string, read: () => OriginReading[]): PoolHandle {
       result.observe(instruments.pending, stats.pending, attributes.base);
     }
   };
-  meter.addBatchObservableCallback(callback, observables);
+  // On otelkit's meter of the provider in force, following it if it is set or replaced later.
+  const registration = registerBatch(
+    POOL_SCOPE,
+    (meter) => {
+      const i = httpPoolInstruments(meter);
+      return { instruments: i, observables: [i.open, i.queued, i.pending, i.utilization] };
+    },
+    callback,
+  );
 
   const snapshot = (): PoolSnapshot => {
     let used = 0;
@@ -214,5 +219,5 @@ function bindUndici(poolName: string, read: () => OriginReading[]): PoolHandle {
     };
   };
   // Claimed like a database pool's name, so releasing it on unbind never frees another pool's claim.
-  return createPoolHandle(claimPoolName(poolName, true), () => meter.removeBatchObservableCallback(callback, observables), snapshot);
+  return createPoolHandle(claimPoolName(poolName, true), () => registration.release(), snapshot);
 }

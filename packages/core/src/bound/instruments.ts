@@ -1,4 +1,4 @@
-import { context, trace, TraceFlags, type Attributes, type Histogram, type SpanContext } from '@opentelemetry/api';
+import { context, metrics, trace, TraceFlags, type Attributes, type Histogram, type MeterProvider, type SpanContext } from '@opentelemetry/api';
 import type { MetricDefinition } from '../catalog/types.js';
 import { describeError, reportOnce } from '../diagnostics.js';
 import { createInstrument, type InstrumentByKind } from '../instruments.js';
@@ -78,6 +78,7 @@ abstract class StoreInstrument<S extends SumSeries | HistogramSeries, K extends 
   protected readonly store = metricStore();
   private resolved: S | undefined;
   private fallback: InstrumentByKind[K] | undefined;
+  private fallbackProvider: MeterProvider | undefined;
 
   constructor(
     protected readonly definition: MetricDefinition<K>,
@@ -96,10 +97,15 @@ abstract class StoreInstrument<S extends SumSeries | HistogramSeries, K extends 
     return (this.resolved ??= this.store.stream(this.definition, this.scope).seriesFor(this.attributes) as S);
   }
 
-  /** Records through the global API (no otelkit producer attached). */
+  /** Records through the global API (no otelkit producer attached), on the provider in force. */
   protected recordThroughApi(value: number): void {
     try {
-      const instrument = (this.fallback ??= createInstrument(getOtelkitMeter(this.scope), this.definition));
+      const provider = metrics.getMeterProvider();
+      if (this.fallback === undefined || provider !== this.fallbackProvider) {
+        this.fallback = createInstrument(getOtelkitMeter(this.scope), this.definition);
+        this.fallbackProvider = provider;
+      }
+      const instrument = this.fallback;
       if ('add' in instrument) instrument.add(value, this.attributes);
       else (instrument as Histogram).record(value, this.attributes);
     } catch (error) {
