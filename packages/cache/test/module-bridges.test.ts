@@ -76,7 +76,7 @@ describe('cacheModuleBridges', () => {
     // No dispose given: evictions are counted all the same, by reason.
     for (let i = 0; i < 7; i++) bySite.set(`k${i}`, i);
     bySite.set('k6', 66);
-    bySite.delete('k5');
+    (bySite as unknown as { delete(key: string): boolean }).delete('k5');
     const bySiteSnapshot = await cacheSnapshot(reader, siteName!);
     expect(bySiteSnapshot['cache.evictions{cache.eviction.reason=evict}']).toBe(2);
     expect(bySiteSnapshot['cache.evictions{cache.eviction.reason=set}']).toBe(1);

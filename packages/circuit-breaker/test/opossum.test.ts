@@ -56,7 +56,7 @@ describe('instrumentOpossum', () => {
     await second.breaker.fire();
     expect(pointValue(await reader.metric('circuit_breaker.calls'), { 'circuit_breaker.name': `${name}#2`, 'circuit_breaker.outcome': 'success' })).toBe(3);
     // Readiness by the name asked for covers both.
-    expect((await breakerReadinessCheck(name)()).ready).toBe(true);
+    expect(await breakerReadinessCheck(name)()).toMatchObject({ ready: true });
     secondHandle.unbind();
   });
 

@@ -1,7 +1,7 @@
 import { contain, reportOnce } from '@otelkit/core';
 import { DbPoolMetrics } from './db-pool-metrics.js';
 import { bindOnce, createPoolHandle, isEmitter, isObject, noopPoolHandle, rejectArgument } from './pool-handle.js';
-import { choosePoolName } from './pool-name.js';
+import { choosePoolName, poolNameReleaser } from './pool-name.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /**
@@ -80,7 +80,7 @@ export function instrumentPool(pool: object, options: CustomPoolBridgeOptions = 
   }
   let created: CustomPoolHandle | undefined;
   const handle = bindOnce(pool, () => {
-    created = bindCustom(pool, options, read);
+    created = bindCustom(pool, options);
     return created;
   });
   // Binding twice returns the first handle, which already carries the recorders.
@@ -92,9 +92,21 @@ function isCustomHandle(handle: PoolHandle): handle is CustomPoolHandle {
   return typeof (handle as Partial<CustomPoolHandle>).recordWaitTime === 'function';
 }
 
-function bindCustom(pool: object, options: CustomPoolBridgeOptions, read: () => PoolCounts): CustomPoolHandle {
+/** The app's `read`, wrapped outside the bind function so the wrapper does not hold the pool. */
+function callingRead(read: () => PoolCounts): () => PoolCounts {
+  return () => read();
+}
+
+function bindCustom(pool: object, options: CustomPoolBridgeOptions): CustomPoolHandle {
   const poolName = choosePoolName(options.poolName, () => undefined, 'pool');
-  const metrics = new DbPoolMetrics({ poolName, library: 'custom', read, seesTimeouts: true, seesAcquires: false });
+  // The default read takes the pool as an argument, so the pool is held weakly (a `read` of the app's
+  // own holds whatever it captures).
+  const metrics = new DbPoolMetrics(
+    { poolName, library: 'custom', seesTimeouts: true, seesAcquires: false },
+    pool,
+    options.read ? callingRead(options.read) : propertyCounts,
+    poolNameReleaser(poolName),
+  );
   let bound = true;
   const recorders = {
     recordWaitTime: contain('pool.custom.recordWaitTime', (seconds: number) => {

@@ -61,8 +61,6 @@ export interface DbPoolMetricsOptions {
   readonly poolName: string;
   /** Library name, for diagnostics. */
   readonly library: string;
-  /** Reads the library's counters; called at collection time only. */
-  readonly read: () => PoolCounts;
   /** Whether the library has acquire timeouts the bridge can see (else `timeouts` is not reported). */
   readonly seesTimeouts: boolean;
   /** Whether the bridge sees acquire requests (else no oldest-wait reading). */
@@ -74,6 +72,12 @@ export interface DbPoolMetricsOptions {
  * counters at collection time, plain-number timeout counting, and three duration histograms bound
  * once to the pool's attributes (otelkit's bound instruments: a record is a bucket update).
  */
+/** Pools collected while bound: their metrics close and their name is freed (never during a collection). */
+const droppedPools = new FinalizationRegistry<{ metrics: DbPoolMetrics; release: () => void }>(({ metrics, release }) => {
+  metrics.close();
+  release();
+});
+
 export class DbPoolMetrics {
   readonly attributes: Attributes;
   private readonly idleAttributes: Attributes;
@@ -86,7 +90,25 @@ export class DbPoolMetrics {
   private readonly useTime: BoundHistogram;
   private readonly createTime: BoundHistogram;
 
-  constructor(private readonly options: DbPoolMetricsOptions) {
+  private readonly pool: WeakRef<object>;
+  private readonly readPool: (pool: object) => PoolCounts;
+  private closed = false;
+
+  /**
+   * @param pool the pool, held weakly: one the app drops without ending it is still collected, and
+   *   its callback and name go with it
+   * @param read reads the library's counters from the pool at collection time; must not capture it
+   * @param onDropped runs if the pool is collected while bound (frees its name); must not hold the pool
+   */
+  constructor(
+    private readonly options: DbPoolMetricsOptions,
+    pool: object,
+    read: (pool: never) => PoolCounts,
+    onDropped: () => void = () => {},
+  ) {
+    this.pool = new WeakRef(pool);
+    this.readPool = read as (pool: object) => PoolCounts;
+    droppedPools.register(pool, { metrics: this, release: onDropped }, this);
     this.attributes = Object.freeze({ [ATTR.DB_CLIENT_CONNECTION_POOL_NAME]: options.poolName });
     this.idleAttributes = Object.freeze({ ...this.attributes, [ATTR.DB_CLIENT_CONNECTION_STATE]: 'idle' });
     this.usedAttributes = Object.freeze({ ...this.attributes, [ATTR.DB_CLIENT_CONNECTION_STATE]: 'used' });
@@ -110,7 +132,7 @@ export class DbPoolMetrics {
 
   /** Reads the pool now (for readiness checks and the handle). */
   snapshot(): PoolSnapshot {
-    const counts = this.options.read();
+    const counts = this.read();
     const utilization = utilizationOf(counts.used, counts.max);
     let oldestWaitSeconds: number | undefined;
     if (this.options.seesAcquires) {
@@ -161,8 +183,18 @@ export class DbPoolMetrics {
     this.timeouts++;
   }
 
+  /** Reads the pool; throws once it is gone. */
+  private read(): PoolCounts {
+    const pool = this.pool.deref();
+    if (pool === undefined) throw new Error('the pool was collected');
+    return this.readPool(pool);
+  }
+
   /** Removes the batch callback. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    droppedPools.unregister(this);
     this.registration.release();
     this.waiters.clear();
   }
@@ -170,7 +202,8 @@ export class DbPoolMetrics {
   private observe(result: BatchObservableResult, i: DbPoolInstruments): void {
     let counts: PoolCounts;
     try {
-      counts = this.options.read();
+      if (this.pool.deref() === undefined) return; // collected: the finalizer releases us
+      counts = this.read();
     } catch (error) {
       reportOnce(
         `pool.${this.options.library}.read`,

@@ -2,7 +2,7 @@ import type { Pool as GenericPool } from 'generic-pool';
 import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
 import { wrapMethod } from './method-wrap.js';
 import { bindOnce, createPoolHandle, isEmitter, isObject, isTimeoutError, rejectArgument } from './pool-handle.js';
-import { choosePoolName } from './pool-name.js';
+import { choosePoolName, poolNameReleaser } from './pool-name.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /** Options of {@link instrumentGenericPool}. */
@@ -54,10 +54,14 @@ export function instrumentGenericPool<T>(pool: GenericPool<T>, options: GenericP
   return bindOnce(pool, () => bindGenericPool(pool, options), options.poolName, ['clear']);
 }
 
+// Module-level: a reader made inside the bind function would share its context, and so hold the pool.
+function readGenericPool(p: GenericPoolShape): PoolCounts {
+  return { used: p.borrowed, idle: p.available, pending: p.pending, max: p.max };
+}
+
 function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptions): PoolHandle {
   const poolName = choosePoolName(options.poolName, () => undefined, 'generic-pool');
-  const read = (): PoolCounts => ({ used: pool.borrowed, idle: pool.available, pending: pool.pending, max: pool.max });
-  const metrics = new DbPoolMetrics({ poolName, library: 'generic-pool', read, seesTimeouts: true, seesAcquires: true });
+  const metrics = new DbPoolMetrics({ poolName, library: 'generic-pool', seesTimeouts: true, seesAcquires: true }, pool, readGenericPool, poolNameReleaser(poolName));
   // Weak: a resource the app never returns (leaked, or dropped by drain()/clear()) must not be kept alive by us.
   const lentAt = new WeakMap<object, number>();
 

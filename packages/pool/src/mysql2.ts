@@ -3,7 +3,7 @@ import type { Pool as Mysql2PromisePool } from 'mysql2/promise';
 import { DbPoolMetrics } from './db-pool-metrics.js';
 import { wrapMethod } from './method-wrap.js';
 import { bindOnce, createPoolHandle, isEmitter, isObject, rejectArgument } from './pool-handle.js';
-import { choosePoolName, databasePoolName } from './pool-name.js';
+import { choosePoolName, databasePoolName, poolNameReleaser } from './pool-name.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /** Options of {@link instrumentMysql2}. */
@@ -72,6 +72,20 @@ export function instrumentMysql2(pool: Mysql2Pool | Mysql2PromisePool, options: 
   return bindOnce(core, () => bindMysql2(core, options), options.poolName, ['end']);
 }
 
+// Module-level: a reader made inside the bind function would share its context, and so hold the pool.
+function readMysql2(p: Mysql2CorePoolShape): PoolCounts {
+  const all = p._allConnections.length;
+  const idle = p._freeConnections.length;
+  const limit = p.config.connectionLimit;
+  return {
+    used: all - idle,
+    idle,
+    pending: p._connectionQueue.length,
+    ...(typeof limit === 'number' && limit > 0 ? { max: limit } : {}),
+    ...(typeof p.config.maxIdle === 'number' ? { idleMax: p.config.maxIdle } : {}),
+  };
+}
+
 function bindMysql2(pool: Mysql2CorePoolShape, options: Mysql2PoolBridgeOptions): PoolHandle {
   const connection = pool.config.connectionConfig ?? {};
   const poolName = choosePoolName(
@@ -79,19 +93,7 @@ function bindMysql2(pool: Mysql2CorePoolShape, options: Mysql2PoolBridgeOptions)
     () => databasePoolName(connection.host ?? 'localhost', connection.port ?? 3306, connection.database),
     'mysql2',
   );
-  const read = (): PoolCounts => {
-    const all = pool._allConnections.length;
-    const idle = pool._freeConnections.length;
-    const limit = pool.config.connectionLimit;
-    return {
-      used: all - idle,
-      idle,
-      pending: pool._connectionQueue.length,
-      ...(typeof limit === 'number' && limit > 0 ? { max: limit } : {}),
-      ...(typeof pool.config.maxIdle === 'number' ? { idleMax: pool.config.maxIdle } : {}),
-    };
-  };
-  const metrics = new DbPoolMetrics({ poolName, library: 'mysql2', read, seesTimeouts: false, seesAcquires: true });
+  const metrics = new DbPoolMetrics({ poolName, library: 'mysql2', seesTimeouts: false, seesAcquires: true }, pool, readMysql2, poolNameReleaser(poolName));
 
   const ours = new WeakSet<object>();
   const restore = wrapMethod<(...args: unknown[]) => unknown>(pool, 'getConnection', (original, isActive) =>

@@ -2,7 +2,7 @@ import type { Pool as PgPool } from 'pg';
 import { contain, reportOnce } from '@otelkit/core';
 import { DbPoolMetrics, secondsSince, type AcquireOutcome } from './db-pool-metrics.js';
 import { bindOnce, createPoolHandle, isEmitter, isObject, rejectArgument } from './pool-handle.js';
-import { choosePoolName, databasePoolName } from './pool-name.js';
+import { choosePoolName, databasePoolName, poolNameReleaser } from './pool-name.js';
 import { wrapMethod } from './method-wrap.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
@@ -82,13 +82,14 @@ export function instrumentPg(pool: PgPool, options: PgPoolBridgeOptions = {}): P
   return bindOnce(pool, () => bindPg(pool, options), options.poolName, ['end']);
 }
 
+function readPg(pool: PgPoolShape): PoolCounts {
+  const idle = pool.idleCount;
+  return { used: pool.totalCount - idle, idle, pending: pool.waitingCount, max: pool.options.max };
+}
+
 function bindPg(pool: PgPoolShape, options: PgPoolBridgeOptions): PoolHandle {
   const poolName = choosePoolName(options.poolName, () => pgPoolName(pool.options), 'pg');
-  const read = (): PoolCounts => {
-    const idle = pool.idleCount;
-    return { used: pool.totalCount - idle, idle, pending: pool.waitingCount, max: pool.options.max };
-  };
-  const metrics = new DbPoolMetrics({ poolName, library: 'pg', read, seesTimeouts: true, seesAcquires: true });
+  const metrics = new DbPoolMetrics({ poolName, library: 'pg', seesTimeouts: true, seesAcquires: true }, pool, readPg, poolNameReleaser(poolName));
 
   const lentAt = new WeakMap<object, number>();
   const onAcquire = contain('pool.pg.acquire', (client: object) => {

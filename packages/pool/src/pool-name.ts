@@ -34,6 +34,14 @@ export function releasePoolName(name: string): void {
 }
 
 /**
+ * A function that frees `name`, made here so that it holds nothing but the name: a closure made
+ * inside a bridge function would share that function's context, and with it the pool.
+ */
+export function poolNameReleaser(name: string): () => void {
+  return () => poolNames.release(name);
+}
+
+/**
  * The explicit name if given, else the derived one, else the library name; reserved with
  * {@link claimPoolName}, so it is unique among bound pools (release it on unbind).
  */

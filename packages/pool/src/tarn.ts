@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { contain } from '@otelkit/core';
 import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
 import { bindOnce, createPoolHandle, isObject, isTimeoutError, rejectArgument } from './pool-handle.js';
-import { choosePoolName, databasePoolName } from './pool-name.js';
+import { choosePoolName, databasePoolName, poolNameReleaser } from './pool-name.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /** Options of {@link instrumentTarn} and {@link instrumentKnex}. */
@@ -73,15 +73,14 @@ export function instrumentKnex(knex: Knex, options: TarnPoolBridgeOptions = {}):
   return bindOnce(pool, () => bindTarn(pool, options, derivedName), name, ['destroy']);
 }
 
+// Module-level: a reader made inside the bind function would share its context, and so hold the pool.
+function readTarn(p: TarnPoolShape): PoolCounts {
+  return { used: p.numUsed(), idle: p.numFree(), pending: p.numPendingAcquires(), max: p.max };
+}
+
 function bindTarn(pool: TarnPoolShape, options: TarnPoolBridgeOptions, derivedName: () => string | undefined): PoolHandle {
   const poolName = choosePoolName(options.poolName, derivedName, 'tarn');
-  const read = (): PoolCounts => ({
-    used: pool.numUsed(),
-    idle: pool.numFree(),
-    pending: pool.numPendingAcquires(),
-    max: pool.max,
-  });
-  const metrics = new DbPoolMetrics({ poolName, library: 'tarn', read, seesTimeouts: true, seesAcquires: true });
+  const metrics = new DbPoolMetrics({ poolName, library: 'tarn', seesTimeouts: true, seesAcquires: true }, pool, readTarn, poolNameReleaser(poolName));
   const acquires = new Map<number, number>();
   const creates = new Map<number, number>();
   const lentAt = new WeakMap<object, number>();

@@ -1,4 +1,4 @@
-import { claimPoolName } from './pool-name.js';
+import { claimPoolName, releasePoolName } from './pool-name.js';
 import type { Agent as UndiciAgent, Pool as UndiciPool } from 'undici';
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import {
@@ -127,25 +127,14 @@ export function instrumentUndici(dispatcher: UndiciPool | UndiciAgent, options: 
     const origin = url instanceof URL ? url.origin : undefined;
     if (origin === undefined) return rejectArgument('undici', 'undici Pool without a readable origin (unsupported version)');
     return bindOnce(dispatcher, () =>
-      bindUndici(options.poolName ?? origin, () => {
-        const limit = symbolValue(dispatcher, 'connections');
-        return [{ origin, stats: dispatcher.stats as OriginStats, limit: typeof limit === 'number' ? limit : undefined }];
-      }),
+      bindUndici(options.poolName ?? origin, dispatcher, readUndiciPool),
       options.poolName,
       ['close', 'destroy'],
     );
   }
   if (isObject(stats)) {
     return bindOnce(dispatcher, () =>
-      bindUndici(options.poolName ?? 'undici-agent', () => {
-        const agentOptions = symbolValue(dispatcher, 'options');
-        const limit = isObject(agentOptions) && typeof agentOptions.connections === 'number' ? agentOptions.connections : undefined;
-        const readings: OriginReading[] = [];
-        for (const [origin, originStats] of Object.entries(dispatcher.stats as Record<string, unknown>)) {
-          if (isStats(originStats)) readings.push({ origin, stats: originStats, limit });
-        }
-        return readings;
-      }),
+      bindUndici(options.poolName ?? 'undici-agent', dispatcher, readUndiciAgent),
       options.poolName,
       ['close', 'destroy'],
     );
@@ -153,7 +142,39 @@ export function instrumentUndici(dispatcher: UndiciPool | UndiciAgent, options: 
   return rejectArgument('undici', 'expected an undici Pool or Agent with `stats` (undici >= 6.15 / 7)');
 }
 
-function bindUndici(poolName: string, read: () => OriginReading[]): PoolHandle {
+// Module-level readers: one made inside instrumentUndici would share its context, and so hold the dispatcher.
+function readUndiciPool(pool: object): OriginReading[] {
+  const url = symbolValue(pool, 'url');
+  if (!(url instanceof URL)) return [];
+  const limit = symbolValue(pool, 'connections');
+  return [{ origin: url.origin, stats: (pool as UndiciPool).stats as unknown as OriginStats, limit: typeof limit === 'number' ? limit : undefined }];
+}
+
+function readUndiciAgent(agent: object): OriginReading[] {
+  const agentOptions = symbolValue(agent, 'options');
+  const limit = isObject(agentOptions) && typeof agentOptions.connections === 'number' ? agentOptions.connections : undefined;
+  const readings: OriginReading[] = [];
+  for (const [origin, originStats] of Object.entries((agent as UndiciAgent).stats as Record<string, unknown>)) {
+    if (isStats(originStats)) readings.push({ origin, stats: originStats, limit });
+  }
+  return readings;
+}
+
+/** Dispatchers collected while bound: their callback goes and their name is freed. */
+const droppedDispatchers = new FinalizationRegistry<() => void>((release) => release());
+
+/**
+ * Binds a dispatcher's metrics. The dispatcher is held weakly (`read` gets it as an argument and must
+ * not capture it), so one the app drops without closing it is still collected.
+ */
+function bindUndici(wantedName: string, dispatcher: object, readDispatcher: (dispatcher: object) => OriginReading[]): PoolHandle {
+  const target = new WeakRef(dispatcher);
+  const read = (): OriginReading[] => {
+    const current = target.deref();
+    return current === undefined ? [] : readDispatcher(current);
+  };
+  // Claimed like a database pool's name, so releasing it on unbind never frees another pool's claim.
+  const poolName = claimPoolName(wantedName, true);
   const attributesByOrigin = new Map<string, OriginAttributes>();
   const attributesOf = (origin: string): OriginAttributes => {
     let attributes = attributesByOrigin.get(origin);
@@ -218,6 +239,13 @@ function bindUndici(poolName: string, read: () => OriginReading[]): PoolHandle {
       ...(utilization === undefined ? {} : { utilization }),
     };
   };
-  // Claimed like a database pool's name, so releasing it on unbind never frees another pool's claim.
-  return createPoolHandle(claimPoolName(poolName, true), () => registration.release(), snapshot);
+  const token = {};
+  droppedDispatchers.register(dispatcher, () => {
+    registration.release();
+    releasePoolName(poolName);
+  }, token);
+  return createPoolHandle(poolName, () => {
+    droppedDispatchers.unregister(token);
+    registration.release();
+  }, snapshot);
 }
