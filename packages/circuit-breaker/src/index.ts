@@ -25,4 +25,4 @@ export {
 export { instrumentCustomBreaker, type CustomBreakerHandle, type CustomBreakerOptions } from './custom.js';
 export { breakerReadinessCheck, type BreakerReadinessOptions } from './readiness.js';
 export { REJECTED_EVENT, STATE_CHANGE_EVENT } from './span-events.js';
-export { circuitBreakerModuleBridges, patchOpossum } from './module-bridge.js';
+export { circuitBreakerModuleBridges, patchOpossum, unpatchOpossum } from './module-bridge.js';

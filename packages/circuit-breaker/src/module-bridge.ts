@@ -2,6 +2,10 @@ import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
 import { instrumentOpossum, markAutomatic, type OpossumBreaker } from './opossum.js';
 
 const BRIDGED = Symbol.for('otelkit.circuit-breaker.opossum-bridged');
+const ORIGINAL = Symbol.for('otelkit.circuit-breaker.opossum-original');
+
+/** Whether the zero-code bridge binds new breakers: off after unpatch (a CommonJS subclass already handed out stays, inert). */
+const bridgeState = { active: false };
 
 type Constructor = abstract new (...args: never[]) => object;
 
@@ -20,6 +24,7 @@ function bridgedSubclass(Base: Constructor): Constructor {
   const Bridged = class extends Concrete {
     constructor(...args: unknown[]) {
       super(...args);
+      if (!bridgeState.active) return;
       // Without a `name` option or a named action, opossum names a breaker with a random UUID: a new
       // series on every restart and per breaker made on the fly. Such breakers are left unbridged.
       if (explicitName(args[0], args[1]) === undefined) {
@@ -32,6 +37,7 @@ function bridgedSubclass(Base: Constructor): Constructor {
   };
   Object.defineProperty(Bridged, 'name', { value: Base.name, configurable: true });
   Object.defineProperty(Bridged, BRIDGED, { value: true });
+  Object.defineProperty(Bridged, ORIGINAL, { value: Base });
   return Bridged;
 }
 
@@ -41,6 +47,7 @@ function bridgedSubclass(Base: Constructor): Constructor {
  * replaced). Anything unexpected leaves the exports untouched, with one diagnostic.
  */
 export function patchOpossum(moduleExports: unknown): unknown {
+  bridgeState.active = true;
   try {
     if (typeof moduleExports === 'function') return bridgedSubclass(moduleExports as Constructor);
     if (typeof moduleExports === 'object' && moduleExports !== null) {
@@ -58,6 +65,24 @@ export function patchOpossum(moduleExports: unknown): unknown {
 }
 
 /**
+ * Undoes {@link patchOpossum}: new breakers are no longer bound (breakers bound already stay bound
+ * until unbound or shut down), and an ES-module namespace gets opossum's own class back.
+ */
+export function unpatchOpossum(moduleExports: unknown): void {
+  bridgeState.active = false;
+  const namespace = moduleExports as { default?: unknown } | null;
+  const current = typeof namespace === 'object' && namespace !== null ? namespace.default : undefined;
+  const original = typeof current === 'function' ? (current as unknown as Record<symbol, unknown>)[ORIGINAL] : undefined;
+  if (original !== undefined) {
+    try {
+      namespace!.default = original;
+    } catch (error) {
+      reportOnce('opossum:unpatch', `restoring opossum's export failed: ${describeError(error)}`);
+    }
+  }
+}
+
+/**
  * `@otelkit/circuit-breaker`'s zero-code bridges, for `@otelkit/node`'s preload: `opossum` (on by
  * default; turn off with the node package's bridge configuration, e.g. `OTELKIT_BRIDGES_DISABLED=opossum`).
  * Every breaker created after the app loads opossum is bound, named by its `name` option.
@@ -68,6 +93,7 @@ export const circuitBreakerModuleBridges: readonly ModuleBridge[] = Object.freez
     moduleName: 'opossum',
     supportedVersions: ['>=6 <11'],
     patch: (moduleExports: unknown) => patchOpossum(moduleExports),
+    unpatch: (moduleExports: unknown) => unpatchOpossum(moduleExports),
     enabledByDefault: true,
   }),
 ]);

@@ -70,6 +70,23 @@ describe('opossum zero-code bridge', () => {
     byAction.shutdown();
   });
 
+  it('unpatch stops binding new breakers, and gives an ES-module namespace opossum\'s class back', async () => {
+    const bridge = circuitBreakerModuleBridges[0]!;
+    const Patched = bridge.patch(CircuitBreaker, '9.0.0') as typeof CircuitBreakerType;
+    const namespace: { default: unknown } = { default: CircuitBreaker };
+    bridge.patch(namespace, '9.0.0');
+    expect(namespace.default).not.toBe(CircuitBreaker);
+    bridge.unpatch?.(namespace);
+    expect(namespace.default).toBe(CircuitBreaker);
+    const name = uniqueName('after-unpatch');
+    const breaker = new Patched(async () => 'ok', { name });
+    await breaker.fire();
+    expect(pointValue(await reader.metric('circuit_breaker.calls'), { 'circuit_breaker.name': name, 'circuit_breaker.outcome': 'success' })).toBeUndefined();
+    breaker.shutdown();
+    // Patching again turns it back on.
+    bridge.patch(CircuitBreaker, '9.0.0');
+  });
+
   it('replaces default on an ESM-like namespace, and leaves unexpected shapes alone', () => {
     const namespace: { default: unknown } = { default: CircuitBreaker };
     expect(patchOpossum(namespace)).toBe(namespace);
