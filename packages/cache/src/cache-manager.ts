@@ -1,4 +1,4 @@
-import { contain, createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
+import { contain, createHandle, noopHandle, reportOnce, shadowMethod, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
 import { reuseHandle } from './auto-handles.js';
@@ -106,21 +106,12 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
     ],
   ];
   for (const [event, listener] of listeners) cache.on(event, listener as Listener);
-  const previousGet = Object.getOwnPropertyDescriptor(cache, 'get');
-  Object.defineProperty(cache, 'get', {
-    value: get,
-    writable: true,
-    configurable: true,
-    enumerable: previousGet?.enumerable ?? true,
-  });
+  const restoreGet = shadowMethod(cache, 'get', () => get, { keepEnumerable: true });
   const releaseMetrics = registerCacheMetrics({ name, target: cache, counts, requests: true, puts: true, evictions: ['delete'] });
 
   const handle = createHandle(() => {
     for (const [event, listener] of listeners) cache.off(event, listener as Listener);
-    if (Object.getOwnPropertyDescriptor(cache, 'get')?.value === get) {
-      if (previousGet) Object.defineProperty(cache, 'get', previousGet);
-      else delete (cache as unknown as Record<string, unknown>).get;
-    }
+    restoreGet();
     releaseMetrics();
     if (handles.get(cache) === handle) handles.delete(cache);
   });

@@ -1,4 +1,4 @@
-import { createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
+import { createHandle, noopHandle, reportOnce, shadowMethod, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts, KNOWN_EVICTION_REASONS } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
 import { reuseHandle } from './auto-handles.js';
@@ -79,21 +79,6 @@ const lruMax = (cache: LruCacheLike): number => cache.max;
 const lruCalculatedSize = (cache: LruCacheLike): number => cache.calculatedSize;
 const lruMaxSize = (cache: LruCacheLike): number => cache.maxSize;
 
-/**
- * Puts `wrapper` as an own property `key` of `target` and returns the function that puts back exactly
- * what was there (deletes the own property, or restores a previous own one), unless someone replaced
- * our wrapper since: then it is left in place, counting into numbers nobody reads.
- */
-function installOwn(target: object, key: string, wrapper: Method): () => void {
-  const previous = Object.getOwnPropertyDescriptor(target, key);
-  Object.defineProperty(target, key, { value: wrapper, writable: true, configurable: true, enumerable: false });
-  return () => {
-    const current = Object.getOwnPropertyDescriptor(target, key);
-    if (current?.value !== wrapper) return;
-    if (previous) Object.defineProperty(target, key, previous);
-    else delete (target as Record<string, unknown>)[key];
-  };
-}
 
 /**
  * Instruments an lru-cache 10 or 11 instance: `cache.requests` (hit = `get` returned a value,
@@ -152,8 +137,8 @@ export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeO
     ...(tracksSize ? { size: lruCalculatedSize } : {}),
     ...(cache.maxSize > 0 ? { maxSize: lruMaxSize } : {}),
   });
-  const restoreGet = installOwn(cache, 'get', get as Method);
-  const restoreSet = installOwn(cache, 'set', set as Method);
+  const restoreGet = shadowMethod<Method>(cache, 'get', () => get as Method);
+  const restoreSet = shadowMethod<Method>(cache, 'set', () => set as Method);
   if (tracksEvictions) evictionCounts.set(cache, counts);
 
   const handle = createHandle(() => {

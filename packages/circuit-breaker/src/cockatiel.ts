@@ -1,4 +1,4 @@
-import { ATTR, contain, reportOnce } from '@otelkit/core';
+import { ATTR, contain, reportOnce, shadowMethod } from '@otelkit/core';
 import { breakerHandle, noopBreakerHandle } from './handle.js';
 import { BreakerRecorder } from './recorder.js';
 import { addActiveSpanEvent } from './span-events.js';
@@ -86,34 +86,25 @@ function isRefusal(error: unknown): boolean {
  * own re-entrant `execute` (half-open) is counted once.
  */
 function observeRefusals(breaker: CockatielCircuitBreaker, onRefusal: () => void): () => void {
-  const target = breaker as unknown as { execute: (...args: unknown[]) => unknown };
-  const hadOwn = Object.prototype.hasOwnProperty.call(target, 'execute');
-  const previousOwn = hadOwn ? target.execute : undefined;
-  const original = target.execute;
   const counted = new WeakSet<object>();
-  let active = true;
-  // Two fixed parameters (cockatiel's fn and signal), not a rest array: this is on every call.
-  const execute = function otelkitCockatielExecute(this: unknown, fn: unknown, signal?: unknown): unknown {
-    // A closed breaker cannot refuse: a BrokenCircuitError out of it comes from another (inner)
-    // breaker inside the call, and is not this breaker's rejection. Closed calls also pay nothing here.
-    const refusable = breaker.state !== CLOSED;
-    const result = arguments.length <= 2 ? original.call(this, fn, signal) : original.apply(this, arguments as unknown as unknown[]);
-    if (!active || !refusable || !(result instanceof Promise)) return result;
-    return result.then(undefined, (error: unknown) => {
-      if (isRefusal(error) && !counted.has(error as object)) {
-        counted.add(error as object);
-        onRefusal();
-      }
-      throw error;
-    });
-  };
-  Object.defineProperty(target, 'execute', { value: execute, writable: true, configurable: true, enumerable: false });
-  return () => {
-    active = false;
-    if (target.execute !== execute) return; // replaced by someone else since: leave theirs alone
-    if (hadOwn) target.execute = previousOwn as typeof target.execute;
-    else delete (target as { execute?: unknown }).execute;
-  };
+  type Execute = (this: unknown, fn: unknown, signal?: unknown) => unknown;
+  return shadowMethod<Execute>(breaker, 'execute', (original, isActive) =>
+    // Two fixed parameters (cockatiel's fn and signal), not a rest array: this is on every call.
+    function otelkitCockatielExecute(this: unknown, fn: unknown, signal?: unknown): unknown {
+      // A closed breaker cannot refuse: a BrokenCircuitError out of it comes from another (inner)
+      // breaker inside the call, and is not this breaker's rejection. Closed calls also pay nothing here.
+      const refusable = breaker.state !== CLOSED;
+      const result = arguments.length <= 2 ? original.call(this, fn, signal) : (original as (...args: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);
+      if (!isActive() || !refusable || !(result instanceof Promise)) return result;
+      return result.then(undefined, (error: unknown) => {
+        if (isRefusal(error) && !counted.has(error as object)) {
+          counted.add(error as object);
+          onRefusal();
+        }
+        throw error;
+      });
+    },
+  );
 }
 
 /** cockatiel's `TaskCancelledError` (what its timeout policy throws) carries this flag. */

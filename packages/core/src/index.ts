@@ -86,6 +86,7 @@ export {
 export { contain, describeError, reportOnce, resetReportedProblems } from './diagnostics.js';
 export { createHandle, noopHandle, type BridgeHandle } from './handle.js';
 export { nameClaims, type NameClaims } from './binding/names.js';
+export { shadowMethod } from './binding/shadow-method.js';
 export { followMeterProvider, registerBatch, type BatchInstruments, type BatchRegistration } from './binding/batch-registration.js';
 export type { ReadinessCheck, ReadinessResult } from './readiness.js';
 export { lazyModuleBridges, type ModuleBridge, type ModuleBridgeDescription } from './module-bridge.js';

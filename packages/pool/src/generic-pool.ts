@@ -1,6 +1,6 @@
 import type { Pool as GenericPool } from 'generic-pool';
 import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
-import { wrapMethod } from './method-wrap.js';
+import { shadowMethod } from '@otelkit/core';
 import { bindOnce, createPoolHandle, isEmitter, isObject, isTimeoutError, rejectArgument } from './pool-handle.js';
 import { choosePoolName, poolNameReleaser } from './pool-name.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
@@ -65,7 +65,7 @@ function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptio
   // Weak: a resource the app never returns (leaked, or dropped by drain()/clear()) must not be kept alive by us.
   const lentAt = new WeakMap<object, number>();
 
-  const restoreAcquire = wrapMethod<(...args: unknown[]) => unknown>(pool, 'acquire', (original, isActive) =>
+  const restoreAcquire = shadowMethod<(...args: unknown[]) => unknown>(pool, 'acquire', (original, isActive) =>
     function otelkitGenericPoolAcquire(this: unknown, ...args: unknown[]): unknown {
       const result = original.apply(this, args);
       if (!isActive() || !isObject(result) || typeof result.then !== 'function') return result;
@@ -99,8 +99,8 @@ function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptio
       }
       return original.apply(this, args);
     };
-  const restoreRelease = wrapMethod(pool, 'release', giveBack);
-  const restoreDestroy = wrapMethod(pool, 'destroy', giveBack);
+  const restoreRelease = shadowMethod(pool, 'release', giveBack);
+  const restoreDestroy = shadowMethod(pool, 'destroy', giveBack);
 
   return createPoolHandle(
     poolName,

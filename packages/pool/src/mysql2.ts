@@ -1,7 +1,7 @@
 import type { Pool as Mysql2Pool } from 'mysql2';
 import type { Pool as Mysql2PromisePool } from 'mysql2/promise';
 import { DbPoolMetrics } from './db-pool-metrics.js';
-import { wrapMethod } from './method-wrap.js';
+import { shadowMethod } from '@otelkit/core';
 import { bindOnce, createPoolHandle, isEmitter, isObject, rejectArgument } from './pool-handle.js';
 import { choosePoolName, databasePoolName, poolNameReleaser } from './pool-name.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
@@ -96,7 +96,7 @@ function bindMysql2(pool: Mysql2CorePoolShape, options: Mysql2PoolBridgeOptions)
   const metrics = new DbPoolMetrics({ poolName, library: 'mysql2', seesTimeouts: false, seesAcquires: true }, pool, readMysql2, poolNameReleaser(poolName));
 
   const ours = new WeakSet<object>();
-  const restore = wrapMethod<(...args: unknown[]) => unknown>(pool, 'getConnection', (original, isActive) =>
+  const restore = shadowMethod<(...args: unknown[]) => unknown>(pool, 'getConnection', (original, isActive) =>
     function otelkitMysql2GetConnection(this: unknown, ...args: unknown[]): unknown {
       const callback = args[0];
       // mysql2 re-queues a waiting callback through getConnection when a connection dies: already ours.

@@ -1,9 +1,9 @@
 import type { Pool as PgPool } from 'pg';
-import { contain, reportOnce } from '@otelkit/core';
+import { contain, reportOnce, shadowMethod } from '@otelkit/core';
 import { DbPoolMetrics, secondsSince, type AcquireOutcome } from './db-pool-metrics.js';
 import { bindOnce, createPoolHandle, isEmitter, isObject, rejectArgument } from './pool-handle.js';
 import { choosePoolName, databasePoolName, poolNameReleaser } from './pool-name.js';
-import { wrapMethod } from './method-wrap.js';
+
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /** Options of {@link instrumentPg}. */
@@ -105,7 +105,7 @@ function bindPg(pool: PgPoolShape, options: PgPoolBridgeOptions): PoolHandle {
   pool.on('release', onRelease);
 
   const outcomeOf = (error: unknown): AcquireOutcome => (error ? (isPgTimeout(error) ? 'timeout' : 'failed') : 'acquired');
-  const restoreConnect = wrapMethod<(...args: unknown[]) => unknown>(pool, 'connect', (original, isActive) =>
+  const restoreConnect = shadowMethod<(...args: unknown[]) => unknown>(pool, 'connect', (original, isActive) =>
     function otelkitPgConnect(this: unknown, ...args: unknown[]): unknown {
       if (!isActive()) return original.apply(this, args);
       const token = metrics.acquireStarted();

@@ -1,6 +1,5 @@
-import { wrapMethod } from './method-wrap.js';
 import { releasePoolName, withNameClaims } from './pool-name.js';
-import { createHandle, describeError, noopHandle, reportOnce } from '@otelkit/core';
+import { createHandle, describeError, noopHandle, reportOnce, shadowMethod } from '@otelkit/core';
 import type { PoolHandle, PoolSnapshot } from './types.js';
 
 const EMPTY: PoolSnapshot = Object.freeze({});
@@ -95,7 +94,7 @@ function unbindOnEnd(pool: object, handle: PoolHandle, endMethods: readonly stri
     if (typeof (pool as Record<string, unknown>)[key] !== 'function') continue;
     try {
       restores.push(
-        wrapMethod<(...args: unknown[]) => unknown>(pool, key, (original, isActive) =>
+        shadowMethod<(...args: unknown[]) => unknown>(pool, key, (original, isActive) =>
           function otelkitPoolEnd(this: unknown, ...args: unknown[]): unknown {
             const result = original.apply(this, args);
             if (isActive()) unbind();

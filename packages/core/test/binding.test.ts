@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { nameClaims, shadowMethod } from '@otelkit/core';
+
+describe('shadowMethod', () => {
+  class Target {
+    greet(name: string): string {
+      return `hello ${name}`;
+    }
+  }
+
+  it('wraps an inherited method with an own property and restores the instance exactly', () => {
+    const target = new Target();
+    const keys = Reflect.ownKeys(target);
+    let calls = 0;
+    const restore = shadowMethod<(name: string) => string>(target, 'greet', (original, isActive) => function (this: unknown, name: string) {
+      if (isActive()) calls++;
+      return original.call(this, name);
+    });
+    expect(target.greet('a')).toBe('hello a');
+    expect(calls).toBe(1);
+    expect(Object.keys(target)).toEqual([]); // not enumerable
+    restore();
+    expect(Reflect.ownKeys(target)).toEqual(keys);
+    expect(target.greet('b')).toBe('hello b');
+    restore(); // twice is harmless
+  });
+
+  it('restores a previous own property with its descriptor, and leaves a wrapper put over ours alone', () => {
+    const target = new Target();
+    const own = (name: string) => `own ${name}`;
+    Object.defineProperty(target, 'greet', { value: own, writable: false, configurable: true, enumerable: true });
+    const restore = shadowMethod<(name: string) => string>(target, 'greet', (original) => (name: string) => original(name), { keepEnumerable: true });
+    expect(Object.keys(target)).toEqual(['greet']);
+    restore();
+    expect(Object.getOwnPropertyDescriptor(target, 'greet')).toEqual({ value: own, writable: false, configurable: true, enumerable: true });
+
+    const other = new Target();
+    let counted = 0;
+    const restoreOurs = shadowMethod<(name: string) => string>(other, 'greet', (original, isActive) => (name: string) => {
+      if (isActive()) counted++;
+      return original.call(other, name);
+    });
+    const ours = other.greet;
+    const theirs = (name: string) => `theirs ${ours.call(other, name)}`;
+    other.greet = theirs;
+    restoreOurs();
+    expect(other.greet).toBe(theirs); // theirs stays
+    expect(other.greet('c')).toBe('theirs hello c');
+    expect(counted).toBe(0); // ours is a pass-through now
+  });
+});
+
+describe('nameClaims', () => {
+  it('gives each live target its own name, frees names on release, and frees a failed bind\'s claims', () => {
+    const claims = nameClaims('test-family', 'name');
+    expect(claims.claim('x')).toBe('x');
+    expect(claims.claim('x')).toBe('x#2');
+    expect(claims.claim('x')).toBe('x#3');
+    claims.release('x#2');
+    expect(claims.claim('x')).toBe('x#2');
+    expect(() =>
+      claims.withClaims(() => {
+        claims.claim('y');
+        throw new Error('bind failed');
+      }),
+    ).toThrow('bind failed');
+    expect(claims.claim('y')).toBe('y');
+  });
+});
