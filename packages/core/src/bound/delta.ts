@@ -1,17 +1,6 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
-import type {
-  AggregationTemporality,
-  DataPointType,
-  ExponentialHistogram,
-  Histogram,
-  MetricData,
-} from '@opentelemetry/sdk-metrics';
-
-// Values of the SDK's enums; core imports the SDK's types only, never its code.
-const DELTA = 0 as AggregationTemporality.DELTA;
-const HISTOGRAM = 0 as DataPointType.HISTOGRAM;
-const EXPONENTIAL_HISTOGRAM = 1 as DataPointType.EXPONENTIAL_HISTOGRAM;
-const SUM = 3 as DataPointType.SUM;
+import type { DataPointType, ExponentialHistogram, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
+import { DELTA, EXPONENTIAL_HISTOGRAM, HISTOGRAM, SUM } from './sdk-values.js';
 
 type Previous =
   | { kind: 'sum'; value: number }

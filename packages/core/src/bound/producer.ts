@@ -1,8 +1,6 @@
 import type { HrTime } from '@opentelemetry/api';
 import type {
-  AggregationTemporality,
   CollectionResult,
-  DataPointType,
   ExponentialHistogramMetricData,
   HistogramMetricData,
   MetricData,
@@ -15,16 +13,11 @@ import { INVALID_MEASUREMENTS } from '../catalog/otelkit.js';
 import { OTELKIT_VERSION } from '../meter.js';
 import { reportOnce } from '../diagnostics.js';
 import { DeltaConverter } from './delta.js';
+import { CUMULATIVE, DOUBLE, EXPONENTIAL_HISTOGRAM, HISTOGRAM, SUM } from './sdk-values.js';
 import { TimeSlicer } from '../time-slicer.js';
 import { MAX_SCHEMA, MIN_SCHEMA } from './native-buckets.js';
 import { ExemplarSumSeries, metricStore, NativeHistogramSeries, type Exemplar, type HistogramSeries, type MetricStream, type NativeHistogramSettings, type SumSeries } from './store.js';
 
-// Values of the SDK's enums; core imports the SDK's types only, never its code.
-const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
-const HISTOGRAM = 0 as DataPointType.HISTOGRAM;
-const EXPONENTIAL_HISTOGRAM = 1 as DataPointType.EXPONENTIAL_HISTOGRAM;
-const SUM = 3 as DataPointType.SUM;
-const DOUBLE = 1;
 
 /** Options of {@link createOtelkitMetricProducer}. */
 export type OtelkitMetricProducerOptions = {
