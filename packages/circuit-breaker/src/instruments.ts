@@ -6,6 +6,7 @@ import {
   CIRCUIT_BREAKER_STATE,
   CIRCUIT_BREAKER_TRANSITIONS,
   createInstrument,
+  perMeter,
 } from '@otelkit/core';
 
 /** Scope name of every instrument this package creates. */
@@ -24,21 +25,14 @@ export interface BreakerInstruments {
   readonly lastTransitionTime: Observable;
 }
 
-const byMeter = new WeakMap<Meter, BreakerInstruments>();
-
-/** The instruments on `meter` (otelkit's meter of the provider in force). */
-export function breakerInstruments(meter: Meter): BreakerInstruments {
-  let instruments = byMeter.get(meter);
-  if (instruments === undefined) {
-    instruments = {
-      meter,
-      state: createInstrument(meter, CIRCUIT_BREAKER_STATE),
-      calls: createInstrument(meter, CIRCUIT_BREAKER_CALLS),
-      transitions: createInstrument(meter, CIRCUIT_BREAKER_TRANSITIONS),
-      consecutiveFailures: createInstrument(meter, CIRCUIT_BREAKER_CONSECUTIVE_FAILURES),
-      lastTransitionTime: createInstrument(meter, CIRCUIT_BREAKER_LAST_TRANSITION_TIME),
-    };
-    byMeter.set(meter, instruments);
-  }
-  return instruments;
-}
+/** The instruments on `meter` (otelkit's meter of the provider in force), made once per meter. */
+export const breakerInstruments = perMeter(
+  (meter: Meter): BreakerInstruments => ({
+    meter,
+    state: createInstrument(meter, CIRCUIT_BREAKER_STATE),
+    calls: createInstrument(meter, CIRCUIT_BREAKER_CALLS),
+    transitions: createInstrument(meter, CIRCUIT_BREAKER_TRANSITIONS),
+    consecutiveFailures: createInstrument(meter, CIRCUIT_BREAKER_CONSECUTIVE_FAILURES),
+    lastTransitionTime: createInstrument(meter, CIRCUIT_BREAKER_LAST_TRANSITION_TIME),
+  }),
+);

@@ -15,6 +15,7 @@ import {
   createInstrument,
   describeError,
   type BoundHistogram,
+  perMeter,
   registerBatch,
   type BatchRegistration,
   reportOnce,
@@ -34,24 +35,18 @@ interface DbPoolInstruments {
   readonly utilization: Observable;
 }
 
-const instrumentsByMeter = new WeakMap<Meter, DbPoolInstruments>();
-
-function dbPoolInstruments(meter: Meter): DbPoolInstruments {
-  let instruments = instrumentsByMeter.get(meter);
-  if (!instruments) {
-    instruments = {
-      count: createInstrument(meter, DB_CLIENT_CONNECTION_COUNT),
-      max: createInstrument(meter, DB_CLIENT_CONNECTION_MAX),
-      idleMax: createInstrument(meter, DB_CLIENT_CONNECTION_IDLE_MAX),
-      idleMin: createInstrument(meter, DB_CLIENT_CONNECTION_IDLE_MIN),
-      pending: createInstrument(meter, DB_CLIENT_CONNECTION_PENDING_REQUESTS),
-      timeouts: createInstrument(meter, DB_CLIENT_CONNECTION_TIMEOUTS),
-      utilization: createInstrument(meter, DB_CLIENT_CONNECTION_UTILIZATION),
-    };
-    instrumentsByMeter.set(meter, instruments);
-  }
-  return instruments;
-}
+/** The instruments on a meter, made once per meter and shared by every bound pool. */
+const dbPoolInstruments = perMeter(
+  (meter: Meter): DbPoolInstruments => ({
+    count: createInstrument(meter, DB_CLIENT_CONNECTION_COUNT),
+    max: createInstrument(meter, DB_CLIENT_CONNECTION_MAX),
+    idleMax: createInstrument(meter, DB_CLIENT_CONNECTION_IDLE_MAX),
+    idleMin: createInstrument(meter, DB_CLIENT_CONNECTION_IDLE_MIN),
+    pending: createInstrument(meter, DB_CLIENT_CONNECTION_PENDING_REQUESTS),
+    timeouts: createInstrument(meter, DB_CLIENT_CONNECTION_TIMEOUTS),
+    utilization: createInstrument(meter, DB_CLIENT_CONNECTION_UTILIZATION),
+  }),
+);
 
 /** How an acquire we watched ended. */
 export type AcquireOutcome = 'acquired' | 'timeout' | 'failed';

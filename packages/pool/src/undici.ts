@@ -9,6 +9,7 @@ import {
   HTTP_CLIENT_QUEUED_REQUESTS,
   createInstrument,
   describeError,
+  perMeter,
   registerBatch,
   reportOnce,
 } from '@otelkit/core';
@@ -47,21 +48,15 @@ interface HttpPoolInstruments {
   readonly utilization: Observable;
 }
 
-const instrumentsByMeter = new WeakMap<Meter, HttpPoolInstruments>();
-
-function httpPoolInstruments(meter: Meter): HttpPoolInstruments {
-  let instruments = instrumentsByMeter.get(meter);
-  if (!instruments) {
-    instruments = {
-      open: createInstrument(meter, HTTP_CLIENT_OPEN_CONNECTIONS),
-      queued: createInstrument(meter, HTTP_CLIENT_QUEUED_REQUESTS),
-      pending: createInstrument(meter, HTTP_CLIENT_PENDING_REQUESTS),
-      utilization: createInstrument(meter, HTTP_CLIENT_CONNECTION_UTILIZATION),
-    };
-    instrumentsByMeter.set(meter, instruments);
-  }
-  return instruments;
-}
+/** The instruments on a meter, made once per meter and shared by every bound dispatcher. */
+const httpPoolInstruments = perMeter(
+  (meter: Meter): HttpPoolInstruments => ({
+    open: createInstrument(meter, HTTP_CLIENT_OPEN_CONNECTIONS),
+    queued: createInstrument(meter, HTTP_CLIENT_QUEUED_REQUESTS),
+    pending: createInstrument(meter, HTTP_CLIENT_PENDING_REQUESTS),
+    utilization: createInstrument(meter, HTTP_CLIENT_CONNECTION_UTILIZATION),
+  }),
+);
 
 /** A symbol-keyed property found by its description (undici keeps origin and limits behind private symbols). */
 function symbolValue(target: object, description: string): unknown {

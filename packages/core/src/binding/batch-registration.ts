@@ -126,3 +126,16 @@ export function registerBatch<I>(
     },
   };
 }
+
+/**
+ * Instruments made once per meter and shared by every registration on it (every bound pool, every
+ * breaker): `perMeter(create)` returns a function giving the instruments of a meter, made at first use.
+ */
+export function perMeter<I>(create: (meter: Meter) => I): (meter: Meter) => I {
+  const byMeter = new WeakMap<Meter, I>();
+  return (meter) => {
+    let instruments = byMeter.get(meter);
+    if (instruments === undefined) byMeter.set(meter, (instruments = create(meter)));
+    return instruments;
+  };
+}
