@@ -1,9 +1,20 @@
 import { dirname, join, relative, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-// This file's directory and, when stack traces are source-mapped (tests, --enable-source-maps), `src/`.
+// This file's directory and, when stack traces are source-mapped (tests, --enable-source-maps), `src/`;
+// and @otelkit/core's package, whose binding layer builds the subclasses that construct caches.
 const OWN_DIR = dirname(fileURLToPath(import.meta.url));
-const OWN_DIRS = [`${OWN_DIR}${sep}`, `${join(OWN_DIR, '..', 'src')}${sep}`];
+const OWN_DIRS = [`${OWN_DIR}${sep}`, `${join(OWN_DIR, '..', 'src')}${sep}`, ...corePackageDir()];
+
+function corePackageDir(): string[] {
+  try {
+    // @otelkit/core's entry is <package>/bundle/index.js (or dist/): its package directory is two up.
+    return [`${dirname(dirname(createRequire(import.meta.url).resolve('@otelkit/core')))}${sep}`];
+  } catch {
+    return [];
+  }
+}
 const FRAME = /\(?((?:file:\/\/)?[^\s()]+?):(\d+):\d+\)?$/;
 const NODE_MODULES = `${sep}node_modules${sep}`;
 

@@ -1,4 +1,4 @@
-import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
+import { constructingSubclass, describeError, isReplacement, replaceExports, reportOnce, restoreExports, wrappingFactory, type ModuleBridge } from '@otelkit/core';
 import { markAutomatic } from './auto-handles.js';
 import { instrumentCacheManager, type CacheManagerLike } from './cache-manager.js';
 import { findCreationSite } from './creation-site.js';
@@ -8,10 +8,9 @@ import { instrumentNodeCache, type NodeCacheLike } from './node-cache.js';
 
 /** Caches bridged automatically per creation site, at most; more from one site are left alone. */
 const MAX_AUTO_CACHES_PER_SITE = 10;
-const PATCHED = Symbol.for('otelkit.cache.patched');
 
 type AnyConstructor = new (...args: never[]) => object;
-type Replacement = ((...args: never[]) => unknown) & { [PATCHED]?: unknown };
+type Replacement = (...args: never[]) => unknown;
 
 interface BridgeState {
   active: boolean;
@@ -49,61 +48,19 @@ function majorOf(version: string | undefined): number | undefined {
   return Number.isFinite(major) ? major : undefined;
 }
 
-/**
- * Puts `replacements` into a module's exports: in place where the properties are writable (CJS
- * objects, import-in-the-middle namespaces), else on a copy (bundler-made CJS getters), which is
- * returned. Returns the exports to hand to the app.
- */
-function replaceExports(moduleExports: object, replacements: ReadonlyMap<string, unknown>): object {
-  let inPlace = true;
-  for (const [key, value] of replacements) {
-    try {
-      (moduleExports as Record<string, unknown>)[key] = value;
-    } catch {
-      // Read-only binding: handled below.
-    }
-    if ((moduleExports as Record<string, unknown>)[key] !== value) inPlace = false;
-  }
-  if (inPlace) return moduleExports;
-  const copy: Record<PropertyKey, unknown> = Object.create(Object.getPrototypeOf(moduleExports) as object | null);
-  for (const key of Reflect.ownKeys(moduleExports)) {
-    const value = typeof key === 'string' && replacements.has(key) ? replacements.get(key) : (moduleExports as Record<PropertyKey, unknown>)[key];
-    Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-  return copy;
-}
-
-/** Makes a subclass of a cache class that bridges each instance right after the library built it. */
+/** A subclass of a cache class that bridges each instance right after the library built it. */
 function subclass(
   Original: AnyConstructor,
   state: BridgeState,
   prepareArgs: (args: unknown[]) => unknown[],
   bind: (instance: object, args: unknown[]) => void,
 ): AnyConstructor {
-  const Base = Original as unknown as new (...args: unknown[]) => object;
-  const Bridged = class extends Base {
-    constructor(...args: unknown[]) {
-      let prepared = args;
-      if (state.active) {
-        try {
-          prepared = prepareArgs(args);
-        } catch {
-          prepared = args;
-        }
-      }
-      super(...prepared);
-      if (state.active) {
-        try {
-          bind(this, args);
-        } catch (error) {
-          reportOnce('@otelkit/cache auto-bind', `automatic cache bridging failed and was skipped: ${describeError(error)}`);
-        }
-      }
-    }
-  };
-  Object.defineProperty(Bridged, 'name', { value: Original.name, configurable: true });
-  Object.defineProperty(Bridged, PATCHED, { value: Original });
-  return Bridged as unknown as AnyConstructor;
+  return constructingSubclass(Original, {
+    prepareArgs,
+    afterConstruct: bind,
+    isActive: () => state.active,
+    failureKey: '@otelkit/cache automatic bridging',
+  });
 }
 
 /** A `patch` that checks the version, never throws, and only patches once. */
@@ -135,51 +92,14 @@ function guardedPatch(
 
 /** Replaces `keys` of the exports (and of `exports.default`, CJS seen from ESM) by `make(original)`. */
 function patchKeys(moduleExports: object, keys: readonly string[], make: (original: Replacement) => Replacement): object {
-  const patchOne = (target: object): object => {
-    const replacements = new Map<string, unknown>();
-    const made = new Map<unknown, Replacement>();
-    for (const key of keys) {
-      const original = (target as Record<string, unknown>)[key];
-      if (typeof original !== 'function' || PATCHED in original) continue;
-      let replacement = made.get(original);
-      if (!replacement) {
-        replacement = make(original as Replacement);
-        made.set(original, replacement);
-      }
-      replacements.set(key, replacement);
-    }
-    return replacements.size > 0 ? replaceExports(target, replacements) : target;
-  };
-  const patched = patchOne(moduleExports);
-  const inner = (patched as { default?: unknown }).default;
-  if (typeof inner === 'object' && inner !== null && inner !== patched) {
-    const innerPatched = patchOne(inner);
-    if (innerPatched !== inner) return replaceExports(patched, new Map([['default', innerPatched]]));
-  }
-  return patched;
+  return replaceExports(moduleExports, keys, (original) => make(original as Replacement)).exports;
 }
 
 /** Puts the originals back where our replacements still are, and stops automatic binding. */
 function unpatchKeys(state: BridgeState, keys: readonly string[]): (moduleExports: unknown) => void {
   return (moduleExports) => {
     state.active = false;
-    try {
-      for (const target of [moduleExports, (moduleExports as { default?: unknown } | null)?.default]) {
-        if (typeof target !== 'object' || target === null) continue;
-        for (const key of keys) {
-          const current = (target as Record<string, unknown>)[key];
-          if (typeof current === 'function' && PATCHED in current) {
-            try {
-              (target as Record<string, unknown>)[key] = (current as Replacement)[PATCHED];
-            } catch {
-              // Read-only: the replacement stays, inactive.
-            }
-          }
-        }
-      }
-    } catch {
-      // Never throw from unpatch.
-    }
+    restoreExports(moduleExports, keys);
   };
 }
 
@@ -223,7 +143,7 @@ const nodeCacheBridge: ModuleBridge = {
         if (name !== undefined) markAutomatic(instrumentNodeCache(cache as NodeCacheLike, { name }));
       }) as unknown as Replacement;
     // CommonJS: the exports are the class itself, so the replacement is returned.
-    if (typeof moduleExports === 'function') return PATCHED in moduleExports ? moduleExports : make(moduleExports as Replacement);
+    if (typeof moduleExports === 'function') return isReplacement(moduleExports) ? moduleExports : make(moduleExports as Replacement);
     return patchKeys(moduleExports, ['default'], make);
   }),
   unpatch: unpatchKeys(nodeCacheState, ['default']),
@@ -253,22 +173,16 @@ const cacheManagerBridge: ModuleBridge = {
   moduleName: 'cache-manager',
   supportedVersions: ['>=7 <8'],
   patch: guardedPatch('cache-manager', [7], cacheManagerState, (moduleExports) =>
-    patchKeys(moduleExports as object, ['createCache'], (original) => {
-      const createCache = function (this: unknown, ...args: unknown[]): unknown {
-        const cache = (original as unknown as (...a: unknown[]) => unknown).apply(this, args);
-        if (cacheManagerState.active) {
-          try {
-            const name = autoName('cache-manager', nameOption(args[0]) ?? nameOption(args[0], 'cacheId'), []);
-            if (name !== undefined) markAutomatic(instrumentCacheManager(cache as CacheManagerLike, { name }));
-          } catch (error) {
-            reportOnce('@otelkit/cache auto-bind', `automatic cache bridging failed and was skipped: ${describeError(error)}`);
-          }
-        }
-        return cache;
-      };
-      Object.defineProperty(createCache, PATCHED, { value: original });
-      return createCache as unknown as Replacement;
-    }),
+    patchKeys(moduleExports as object, ['createCache'], (original) =>
+      wrappingFactory(original, {
+        afterCall: (cache, args) => {
+          const name = autoName('cache-manager', nameOption(args[0]) ?? nameOption(args[0], 'cacheId'), []);
+          if (name !== undefined) markAutomatic(instrumentCacheManager(cache as CacheManagerLike, { name }));
+        },
+        isActive: () => cacheManagerState.active,
+        failureKey: '@otelkit/cache automatic bridging',
+      }) as Replacement,
+    ),
   ),
   unpatch: unpatchKeys(cacheManagerState, ['createCache']),
   enabledByDefault: true,

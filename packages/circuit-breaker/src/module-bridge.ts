@@ -1,8 +1,6 @@
-import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
+import { constructingSubclass, describeError, isReplacement, replaceExports, reportOnce, restoreExports, type ModuleBridge } from '@otelkit/core';
 import { instrumentOpossum, markAutomatic, type OpossumBreaker } from './opossum.js';
 
-const BRIDGED = Symbol.for('otelkit.circuit-breaker.opossum-bridged');
-const ORIGINAL = Symbol.for('otelkit.circuit-breaker.opossum-original');
 
 /** Whether the zero-code bridge binds new breakers: off after unpatch (a CommonJS subclass already handed out stays, inert). */
 const bridgeState = { active: false };
@@ -17,14 +15,13 @@ function explicitName(action: unknown, options: unknown): string | undefined {
   return fromAction ? fromAction : undefined;
 }
 
-/** Builds the subclass the app gets instead of opossum's `CircuitBreaker`: same name, statics, instanceof. */
+/** The subclass the app gets instead of opossum's `CircuitBreaker` (core's constructingSubclass: same name, statics, instanceof). */
 function bridgedSubclass(Base: Constructor): Constructor {
-  if ((Base as unknown as Record<symbol, unknown>)[BRIDGED] === true) return Base;
-  const Concrete = Base as unknown as new (...args: unknown[]) => object;
-  const Bridged = class extends Concrete {
-    constructor(...args: unknown[]) {
-      super(...args);
-      if (!bridgeState.active) return;
+  if (isReplacement(Base)) return Base;
+  return constructingSubclass(Base as never, {
+    isActive: () => bridgeState.active,
+    failureKey: 'opossum zero-code binding',
+    afterConstruct: (breaker, args) => {
       // Without a `name` option or a named action, opossum names a breaker with a random UUID: a new
       // series on every restart and per breaker made on the fly. Such breakers are left unbridged.
       if (explicitName(args[0], args[1]) === undefined) {
@@ -32,13 +29,9 @@ function bridgedSubclass(Base: Constructor): Constructor {
         return;
       }
       // instrumentOpossum never throws; it names the breaker after opossum's `name` option.
-      markAutomatic(instrumentOpossum(this as unknown as OpossumBreaker));
-    }
-  };
-  Object.defineProperty(Bridged, 'name', { value: Base.name, configurable: true });
-  Object.defineProperty(Bridged, BRIDGED, { value: true });
-  Object.defineProperty(Bridged, ORIGINAL, { value: Base });
-  return Bridged;
+      markAutomatic(instrumentOpossum(breaker as unknown as OpossumBreaker));
+    },
+  }) as unknown as Constructor;
 }
 
 /**
@@ -53,8 +46,7 @@ export function patchOpossum(moduleExports: unknown): unknown {
     if (typeof moduleExports === 'object' && moduleExports !== null) {
       const namespace = moduleExports as { default?: unknown };
       if (typeof namespace.default === 'function') {
-        namespace.default = bridgedSubclass(namespace.default as Constructor);
-        return namespace;
+        return replaceExports(namespace, ['default'], (original) => bridgedSubclass(original as unknown as Constructor) as never).exports;
       }
     }
     reportOnce('opossum:patch-shape', 'opossum exports are not the CircuitBreaker class; opossum breakers are not bridged.');
@@ -70,16 +62,7 @@ export function patchOpossum(moduleExports: unknown): unknown {
  */
 export function unpatchOpossum(moduleExports: unknown): void {
   bridgeState.active = false;
-  const namespace = moduleExports as { default?: unknown } | null;
-  const current = typeof namespace === 'object' && namespace !== null ? namespace.default : undefined;
-  const original = typeof current === 'function' ? (current as unknown as Record<symbol, unknown>)[ORIGINAL] : undefined;
-  if (original !== undefined) {
-    try {
-      namespace!.default = original;
-    } catch (error) {
-      reportOnce('opossum:unpatch', `restoring opossum's export failed: ${describeError(error)}`);
-    }
-  }
+  restoreExports(moduleExports, ['default']);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { describeError, reportOnce, type ModuleBridge } from '@otelkit/core';
+import { constructingSubclass, describeError, isReplacement, replaceExports, reportOnce, restoreExports, wrappingFactory, type ModuleBridge } from '@otelkit/core';
 import { instrumentGenericPool } from './generic-pool.js';
 import { instrumentMysql2 } from './mysql2.js';
 import { bindAutomatically, isObject } from './pool-handle.js';
@@ -7,79 +7,16 @@ import { instrumentTarn } from './tarn.js';
 import { instrumentUndici } from './undici.js';
 
 type Bind = (pool: never) => unknown;
-type AnyClass = new (...args: unknown[]) => object;
+type AnyClass = new (...args: never[]) => object;
 
-const originals = new WeakMap<object, Map<string, unknown>>();
-const PATCHED = Symbol('otelkit.pool.patched');
+/** Whether each bridge binds new pools (off after its unpatch: replacements handed out stay, inert). */
+const active = new Map<string, boolean>();
 
-/** The objects to patch: the exports, and for an ESM namespace also its `default` (the CJS exports). */
-function targetsOf(moduleExports: unknown): Array<Record<string, unknown>> {
-  if (!isObject(moduleExports)) return [];
-  const targets: Array<Record<string, unknown>> = [moduleExports];
-  const fallback = moduleExports.default;
-  if (isObject(fallback) && fallback !== moduleExports) targets.push(fallback);
-  return targets;
-}
-
-function replaceExport(target: Record<string, unknown>, key: string, value: unknown): boolean {
-  try {
-    const current = target[key];
-    let saved = originals.get(target);
-    if (!saved) {
-      saved = new Map();
-      originals.set(target, saved);
-    }
-    if (!saved.has(key)) saved.set(key, current);
-    try {
-      target[key] = value;
-    } catch {
-      // tarn and TypeScript-compiled modules export through getters; a data property replaces them.
-    }
-    if (target[key] !== value) Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: true });
-    return target[key] === value;
-  } catch {
-    return false;
-  }
-}
-
-/** A subclass that binds every instance it constructs; `instanceof` the original still holds. */
-function bindingSubclass(Original: AnyClass, bind: Bind): AnyClass {
-  const Bound = class extends Original {
-    constructor(...args: unknown[]) {
-      super(...args);
-      try {
-        bindAutomatically(() => bind(this as never));
-      } catch (error) {
-        reportOnce('pool.zero-code.bind', `automatic pool binding failed and was ignored: ${describeError(error)}`);
-      }
-    }
-  };
-  Object.defineProperty(Bound, 'name', { value: Original.name });
-  Object.defineProperty(Bound, PATCHED, { value: true });
-  return Bound;
-}
-
-/** A factory that binds every pool it returns. */
-function bindingFactory(original: (...args: unknown[]) => unknown, bind: Bind): (...args: unknown[]) => unknown {
-  const factory = function (this: unknown, ...args: unknown[]): unknown {
-    const pool = original.apply(this, args);
-    try {
-      bindAutomatically(() => bind(pool as never));
-    } catch (error) {
-      reportOnce('pool.zero-code.bind', `automatic pool binding failed and was ignored: ${describeError(error)}`);
-    }
-    return pool;
-  };
-  Object.defineProperty(factory, 'name', { value: original.name });
-  Object.defineProperty(factory, PATCHED, { value: true });
-  return factory;
-}
-
-function isPatched(value: unknown): boolean {
-  return isObject(value) && (value as Record<symbol, unknown>)[PATCHED] === true;
-}
-
-/** Patches the named class or factory exports of a module, in place; never throws. */
+/**
+ * Patches the named class or factory exports of a module (core's replaceExports: in place, or a copy
+ * for read-only exports); never throws. Every pool a replaced class constructs, or a replaced factory
+ * returns, is bound automatically.
+ */
 function patchExports(
   bridge: string,
   moduleExports: unknown,
@@ -87,42 +24,29 @@ function patchExports(
   factories: readonly string[],
   bind: Bind,
 ): unknown {
+  active.set(bridge, true);
+  if (!isObject(moduleExports)) {
+    reportOnce(`pool.zero-code.${bridge}`, `${bridge}: found nothing to patch in the module exports; its pools are not bridged automatically`);
+    return moduleExports;
+  }
+  const hooks = { isActive: () => active.get(bridge) === true, failureKey: 'pool.zero-code.bind' };
+  const bindPool = (pool: unknown): void => void bindAutomatically(() => bind(pool as never));
   try {
-    let patched = 0;
-    for (const target of targetsOf(moduleExports)) {
-      for (const key of classes) {
-        const value = target[key];
-        if (typeof value !== 'function' || isPatched(value)) continue;
-        if (replaceExport(target, key, bindingSubclass(value as AnyClass, bind))) patched++;
-      }
-      for (const key of factories) {
-        const value = target[key];
-        if (typeof value !== 'function' || isPatched(value)) continue;
-        if (replaceExport(target, key, bindingFactory(value as (...args: unknown[]) => unknown, bind))) patched++;
-      }
-    }
-    if (patched === 0 && !targetsOf(moduleExports).some((target) => [...classes, ...factories].some((key) => isPatched(target[key])))) {
+    const { exports, replaced } = replaceExports(moduleExports, [...classes, ...factories], (original, key) =>
+      classes.includes(key)
+        ? (constructingSubclass(original as unknown as AnyClass, { ...hooks, afterConstruct: bindPool }) as unknown as typeof original)
+        : wrappingFactory(original, { ...hooks, afterCall: bindPool }),
+    );
+    const already = [moduleExports, (moduleExports as { default?: unknown }).default].some(
+      (target) => isObject(target) && [...classes, ...factories].some((key) => isReplacement(target[key])),
+    );
+    if (replaced === 0 && !already) {
       reportOnce(`pool.zero-code.${bridge}`, `${bridge}: found nothing to patch in the module exports; its pools are not bridged automatically`);
     }
+    return exports;
   } catch (error) {
     reportOnce(`pool.zero-code.${bridge}`, `${bridge}: patching failed and was skipped: ${describeError(error)}`);
-  }
-  return moduleExports;
-}
-
-/** Puts back every export `patchExports` replaced. */
-function unpatchExports(moduleExports: unknown): void {
-  for (const target of targetsOf(moduleExports)) {
-    const saved = originals.get(target);
-    if (!saved) continue;
-    for (const [key, value] of saved) {
-      try {
-        Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: true });
-      } catch {
-        // an unpatch that cannot restore leaves the (harmless) binding subclass in place
-      }
-    }
-    originals.delete(target);
+    return moduleExports;
   }
 }
 
@@ -158,6 +82,9 @@ function moduleBridge(
     moduleName,
     supportedVersions: [versions],
     patch: (moduleExports: unknown) => patchExports(name, moduleExports, exports.classes ?? [], exports.factories ?? [], bind),
-    unpatch: unpatchExports,
+    unpatch: (moduleExports: unknown) => {
+      active.set(name, false);
+      restoreExports(moduleExports, [...(exports.classes ?? []), ...(exports.factories ?? [])]);
+    },
   };
 }
