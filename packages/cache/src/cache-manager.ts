@@ -1,7 +1,6 @@
-import { contain, createHandle, noopHandle, reportOnce, shadowMethod, type BridgeHandle } from '@otelkit/core';
+import { contain, createHandle, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
-import { reuseHandle } from './auto-handles.js';
 
 type Listener = (...args: unknown[]) => void;
 
@@ -56,7 +55,8 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
   }
   const name = validName('instrumentCacheManager', options);
   if (name === undefined) return noopHandle();
-  const existing = reuseHandle(handles.get(cache));
+  // Core's bind-once rule: an explicit call replaces a zero-code binding (e.g. to name the cache).
+  const existing = reuseBinding(handles.get(cache), () => true);
   if (existing) return existing;
 
   const counts = new CacheCounts();
@@ -115,6 +115,6 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
     releaseMetrics();
     if (handles.get(cache) === handle) handles.delete(cache);
   });
-  handles.set(cache, handle);
+  handles.set(cache, noteNewBinding(handle));
   return handle;
 }

@@ -1,7 +1,6 @@
-import { contain, createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
+import { contain, createHandle, noopHandle, noteNewBinding, reportOnce, reuseBinding, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
-import { reuseHandle } from './auto-handles.js';
 
 type HookHandler = (...args: unknown[]) => void;
 
@@ -53,7 +52,8 @@ export function instrumentKeyv(keyv: KeyvLike, options: KeyvBridgeOptions): Brid
   }
   const name = validName('instrumentKeyv', options);
   if (name === undefined) return noopHandle();
-  const existing = reuseHandle(handles.get(keyv));
+  // Core's bind-once rule: an explicit call replaces a zero-code binding (e.g. to name the cache).
+  const existing = reuseBinding(handles.get(keyv), () => true);
   if (existing) return existing;
 
   const counts = new CacheCounts();
@@ -94,6 +94,6 @@ export function instrumentKeyv(keyv: KeyvLike, options: KeyvBridgeOptions): Brid
     releaseMetrics();
     if (handles.get(keyv) === handle) handles.delete(keyv);
   });
-  handles.set(keyv, handle);
+  handles.set(keyv, noteNewBinding(handle));
   return handle;
 }

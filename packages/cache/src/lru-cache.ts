@@ -1,7 +1,6 @@
-import { createHandle, noopHandle, reportOnce, shadowMethod, type BridgeHandle } from '@otelkit/core';
+import { createHandle, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts, KNOWN_EVICTION_REASONS } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
-import { reuseHandle } from './auto-handles.js';
 
 /**
  * The part of an lru-cache 10 or 11 instance the bridge uses. Structural, because lru-cache keeps
@@ -105,7 +104,8 @@ export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeO
   }
   const name = validName('instrumentLruCache', options);
   if (name === undefined) return noopHandle();
-  const existing = reuseHandle(handles.get(cache));
+  // Core's bind-once rule: an explicit call replaces a zero-code binding (e.g. to name the cache).
+  const existing = reuseBinding(handles.get(cache), () => true);
   if (existing) return existing;
 
   const counts = new CacheCounts();
@@ -149,6 +149,6 @@ export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeO
     releaseMetrics();
     if (handles.get(cache) === handle) handles.delete(cache);
   });
-  handles.set(cache, handle);
+  handles.set(cache, noteNewBinding(handle));
   return handle;
 }

@@ -1,5 +1,4 @@
-import { constructingSubclass, describeError, isReplacement, replaceExports, reportOnce, restoreExports, wrappingFactory, type ModuleBridge } from '@otelkit/core';
-import { markAutomatic } from './auto-handles.js';
+import { bindAutomatically, constructingSubclass, describeError, isReplacement, replaceExports, reportOnce, restoreExports, wrappingFactory, type ModuleBridge } from '@otelkit/core';
 import { instrumentCacheManager, type CacheManagerLike } from './cache-manager.js';
 import { findCreationSite } from './creation-site.js';
 import { instrumentKeyv, type KeyvLike } from './keyv.js';
@@ -123,7 +122,7 @@ const lruCacheBridge: ModuleBridge = {
         ([options, ...rest]) => [trackLruCacheEvictions(options), ...rest],
         (cache, [options]) => {
           const name = autoName('lru-cache', nameOption(options), []);
-          if (name !== undefined) markAutomatic(instrumentLruCache(cache as LruCacheLike, { name }));
+          if (name !== undefined) bindAutomatically(() => instrumentLruCache(cache as LruCacheLike, { name }));
         },
       ) as unknown as Replacement,
     ),
@@ -140,7 +139,7 @@ const nodeCacheBridge: ModuleBridge = {
     const make = (original: Replacement): Replacement =>
       subclass(original as unknown as AnyConstructor, nodeCacheState, (args) => args, (cache, [options]) => {
         const name = autoName('node-cache', nameOption(options), []);
-        if (name !== undefined) markAutomatic(instrumentNodeCache(cache as NodeCacheLike, { name }));
+        if (name !== undefined) bindAutomatically(() => instrumentNodeCache(cache as NodeCacheLike, { name }));
       }) as unknown as Replacement;
     // CommonJS: the exports are the class itself, so the replacement is returned.
     if (typeof moduleExports === 'function') return isReplacement(moduleExports) ? moduleExports : make(moduleExports as Replacement);
@@ -160,7 +159,7 @@ const keyvBridge: ModuleBridge = {
         // new Keyv(options) or new Keyv(store, options): a namespace names the cache well.
         const options = args.find((arg) => nameOption(arg, 'namespace') !== undefined || nameOption(arg) !== undefined);
         const name = autoName('keyv', nameOption(options) ?? nameOption(options, 'namespace'), ['@keyv/']);
-        if (name !== undefined) markAutomatic(instrumentKeyv(keyv as KeyvLike, { name }));
+        if (name !== undefined) bindAutomatically(() => instrumentKeyv(keyv as KeyvLike, { name }));
       }) as unknown as Replacement,
     ),
   ),
@@ -177,7 +176,7 @@ const cacheManagerBridge: ModuleBridge = {
       wrappingFactory(original, {
         afterCall: (cache, args) => {
           const name = autoName('cache-manager', nameOption(args[0]) ?? nameOption(args[0], 'cacheId'), []);
-          if (name !== undefined) markAutomatic(instrumentCacheManager(cache as CacheManagerLike, { name }));
+          if (name !== undefined) bindAutomatically(() => instrumentCacheManager(cache as CacheManagerLike, { name }));
         },
         isActive: () => cacheManagerState.active,
         failureKey: '@otelkit/cache automatic bridging',

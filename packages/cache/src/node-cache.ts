@@ -1,7 +1,6 @@
-import { contain, createHandle, noopHandle, reportOnce, type BridgeHandle } from '@otelkit/core';
+import { contain, createHandle, noopHandle, noteNewBinding, reportOnce, reuseBinding, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
-import { reuseHandle } from './auto-handles.js';
 
 /** node-cache's statistics object (`getStats()`): cumulative until `flushStats()`/`flushAll()` replace it. */
 interface NodeCacheStats {
@@ -98,7 +97,8 @@ export function instrumentNodeCache(cache: NodeCacheLike, options: NodeCacheBrid
   }
   const name = validName('instrumentNodeCache', options);
   if (name === undefined) return noopHandle();
-  const existing = reuseHandle(handles.get(cache));
+  // Core's bind-once rule: an explicit call replaces a zero-code binding (e.g. to name the cache).
+  const existing = reuseBinding(handles.get(cache), () => true);
   if (existing) return existing;
 
   const counts = new CacheCounts();
@@ -142,6 +142,6 @@ export function instrumentNodeCache(cache: NodeCacheLike, options: NodeCacheBrid
     releaseMetrics();
     if (handles.get(cache) === handle) handles.delete(cache);
   });
-  handles.set(cache, handle);
+  handles.set(cache, noteNewBinding(handle));
   return handle;
 }

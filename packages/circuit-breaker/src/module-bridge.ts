@@ -1,5 +1,5 @@
-import { constructingSubclass, describeError, isReplacement, replaceExports, reportOnce, restoreExports, type ModuleBridge } from '@otelkit/core';
-import { instrumentOpossum, markAutomatic, type OpossumBreaker } from './opossum.js';
+import { bindAutomatically, constructingSubclass, describeError, isReplacement, replaceExports, reportOnce, restoreExports, type ModuleBridge } from '@otelkit/core';
+import { instrumentOpossum, type OpossumBreaker } from './opossum.js';
 
 
 /** Whether the zero-code bridge binds new breakers: off after unpatch (a CommonJS subclass already handed out stays, inert). */
@@ -29,7 +29,7 @@ function bridgedSubclass(Base: Constructor): Constructor {
         return;
       }
       // instrumentOpossum never throws; it names the breaker after opossum's `name` option.
-      markAutomatic(instrumentOpossum(breaker as unknown as OpossumBreaker));
+      bindAutomatically(() => instrumentOpossum(breaker as unknown as OpossumBreaker));
     },
   }) as unknown as Constructor;
 }

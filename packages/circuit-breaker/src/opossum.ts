@@ -1,4 +1,4 @@
-import { contain, reportOnce } from '@otelkit/core';
+import { contain, noteNewBinding, reportOnce, reuseBinding } from '@otelkit/core';
 import { breakerHandle, noopBreakerHandle } from './handle.js';
 import { ALL_OUTCOMES, BreakerRecorder } from './recorder.js';
 import type { BreakerBridgeOptions, BreakerHandle, CircuitBreakerState } from './types.js';
@@ -37,15 +37,6 @@ function stateOf(breaker: OpossumBreaker): CircuitBreakerState {
   return breaker.opened ? 'open' : 'closed';
 }
 
-/** Handles made by the zero-code bridge, which an explicit call with options replaces. */
-const automaticHandles = new WeakSet<BreakerHandle>();
-
-/** Marks a handle as the zero-code bridge's (an explicit call with options then replaces it). @internal */
-export function markAutomatic(handle: BreakerHandle): BreakerHandle {
-  automaticHandles.add(handle);
-  return handle;
-}
-
 /**
  * Bridges an opossum `CircuitBreaker`: state, calls by outcome, call duration, transitions,
  * consecutive failures and last transition time, plus span events on rejections and state changes.
@@ -65,13 +56,9 @@ export function instrumentOpossum(breaker: OpossumBreaker, options: BreakerBridg
     reportOnce('opossum:bad-breaker', 'instrumentOpossum() needs an opossum CircuitBreaker; nothing was bound.');
     return noopBreakerHandle();
   }
-  const existing = handles.get(breaker);
-  if (existing?.bound) {
-    // An explicit call with options after the zero-code binding: the explicit options win.
-    const explicitOptions = options.name !== undefined || options.recordDuration !== undefined;
-    if (!automaticHandles.has(existing) || !explicitOptions) return existing;
-    existing.unbind();
-  }
+  // Core's bind-once rule: an explicit call with options replaces the zero-code binding.
+  const existing = reuseBinding(handles.get(breaker), () => options.name !== undefined || options.recordDuration !== undefined);
+  if (existing !== undefined) return existing;
   if (breaker.isShutdown) {
     reportOnce('opossum:shutdown', 'instrumentOpossum() got a breaker that is shut down; nothing was bound.');
     return noopBreakerHandle();
@@ -124,7 +111,7 @@ export function instrumentOpossum(breaker: OpossumBreaker, options: BreakerBridg
     for (const [event, listener] of Object.entries(listeners)) breaker.removeListener(event, listener);
     handles.delete(breaker);
   });
-  handles.set(breaker, handle);
+  handles.set(breaker, noteNewBinding(handle));
   collected.register(breaker, recorder, recorder);
   return handle;
 }

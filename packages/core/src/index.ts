@@ -87,6 +87,7 @@ export { contain, describeError, reportOnce, resetReportedProblems } from './dia
 export { createHandle, noopHandle, type BridgeHandle } from './handle.js';
 export { nameClaims, type NameClaims } from './binding/names.js';
 export { shadowMethod } from './binding/shadow-method.js';
+export { bindAutomatically, noteNewBinding, reuseBinding } from './binding/bind-once.js';
 export { constructingSubclass, isReplacement, replaceExports, restoreExports, wrappingFactory } from './binding/module-exports.js';
 export { followMeterProvider, perMeter, registerBatch, type BatchInstruments, type BatchRegistration } from './binding/batch-registration.js';
 export type { ReadinessCheck, ReadinessResult } from './readiness.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nameClaims, shadowMethod } from '@otelkit/core';
+import { bindAutomatically, nameClaims, noteNewBinding, reuseBinding, shadowMethod } from '@otelkit/core';
 
 describe('shadowMethod', () => {
   class Target {
@@ -65,5 +65,33 @@ describe('nameClaims', () => {
       }),
     ).toThrow('bind failed');
     expect(claims.claim('y')).toBe('y');
+  });
+});
+
+describe('the bind-once rule', () => {
+  function fakeHandle() {
+    let bound = true;
+    return {
+      get bound() {
+        return bound;
+      },
+      unbind: () => {
+        bound = false;
+      },
+      [Symbol.dispose]: () => {
+        bound = false;
+      },
+    };
+  }
+
+  it('returns a live handle, lets an explicit call replace a zero-code one, never the other way round', () => {
+    const explicit = noteNewBinding(fakeHandle());
+    expect(reuseBinding(explicit, () => true)).toBe(explicit); // explicit handles are kept
+    const automatic = bindAutomatically(() => noteNewBinding(fakeHandle()));
+    expect(bindAutomatically(() => reuseBinding(automatic, () => true))).toBe(automatic); // zero-code never replaces
+    expect(reuseBinding(automatic, () => false)).toBe(automatic); // an explicit call asking nothing new keeps it
+    expect(reuseBinding(automatic, () => true)).toBeUndefined(); // an explicit call with options replaces it
+    expect(automatic.bound).toBe(false);
+    expect(reuseBinding(automatic, () => true)).toBeUndefined(); // unbound: bind again
   });
 });

@@ -1,5 +1,5 @@
 import { releasePoolName, withNameClaims } from './pool-name.js';
-import { createHandle, describeError, noopHandle, reportOnce, shadowMethod } from '@otelkit/core';
+import { bindAutomatically, createHandle, describeError, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod } from '@otelkit/core';
 import type { PoolHandle, PoolSnapshot } from './types.js';
 
 const EMPTY: PoolSnapshot = Object.freeze({});
@@ -36,18 +36,8 @@ export function createPoolHandle(poolName: string, release: () => void, read: ()
 }
 
 const handles = new WeakMap<object, PoolHandle>();
-const automatic = new WeakSet<PoolHandle>();
-let automaticDepth = 0;
 
-/** Runs `bind` as zero-code binding: handles made inside are replaceable by a manual call with a name. */
-export function bindAutomatically<T>(bind: () => T): T {
-  automaticDepth++;
-  try {
-    return bind();
-  } finally {
-    automaticDepth--;
-  }
-}
+export { bindAutomatically };
 
 /**
  * Binds `pool` once: a second call while the first handle is still bound returns that handle
@@ -55,13 +45,9 @@ export function bindAutomatically<T>(bind: () => T): T {
  * zero-code preload is re-bound when the app binds it with an explicit, different `poolName`.
  */
 export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: string, endMethods: readonly string[] = []): PoolHandle {
-  const existing = handles.get(pool);
-  if (existing?.bound) {
-    const rename =
-      automaticDepth === 0 && automatic.has(existing) && typeof explicitName === 'string' && explicitName !== '' && explicitName !== existing.poolName;
-    if (!rename) return existing;
-    existing.unbind();
-  }
+  // Core's bind-once rule: an explicit, different poolName replaces a zero-code binding.
+  const existing = reuseBinding(handles.get(pool), (bound) => typeof explicitName === 'string' && explicitName !== '' && explicitName !== bound.poolName);
+  if (existing !== undefined) return existing;
   let handle: PoolHandle;
   try {
     handle = unbindOnEnd(pool, withNameClaims(bind), endMethods);
@@ -70,10 +56,7 @@ export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: st
     reportOnce('pool.bind-failed', `binding a pool failed and it is not observed: ${describeError(error)}`);
     return noopPoolHandle();
   }
-  if (handle.bound) {
-    handles.set(pool, handle);
-    if (automaticDepth > 0) automatic.add(handle);
-  }
+  if (handle.bound) handles.set(pool, noteNewBinding(handle));
   return handle;
 }
 
