@@ -13,6 +13,7 @@ import {
   describeError,
   registerBatch,
   type BatchInstruments,
+  holdWeakly,
   nameClaims,
   reportOnce,
   type MetricDefinition,
@@ -75,7 +76,9 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
   const { counts } = sources;
   // One identity per live cache: a second cache bound under a name reports as `name#2`.
   const name = cacheNames.claim(sources.name);
-  const targetRef = sources.target ? new WeakRef(sources.target) : undefined;
+  // Held weakly: a cache the app drops is collected, and its callback and name go with it.
+  let onCollected = (): void => {};
+  const targetRef = sources.target ? holdWeakly(sources.target, () => onCollected()) : undefined;
   // Closures below must not capture `sources` (it holds the target strongly).
   const beforeCollect = sources.beforeCollect;
   const base: Attributes = Object.freeze({ [ATTR.CACHE_NAME]: name });
@@ -123,11 +126,9 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
   const failureKey = `@otelkit/cache "${name}" collection`;
   const callback = contain(failureKey, (result: BatchObservableResult, { requests, puts, evictions, gauges }: CacheInstruments<T>) => {
     const target = targetRef?.deref();
-    if (targetRef && target === undefined) {
-      // Not now: removing a callback while the SDK iterates them makes it skip the next one.
-      queueMicrotask(release);
-      return;
-    }
+    // Collected: its release runs on its own (never here: removing a callback while the SDK iterates
+    // them makes it skip the next one).
+    if (targetRef && target === undefined) return;
     if (beforeCollect) {
       try {
         beforeCollect(target as T);
@@ -165,10 +166,12 @@ export function registerCacheMetrics<T extends object>(sources: CacheSources<T>)
   const release = (): void => {
     if (released) return;
     released = true;
+    targetRef?.release();
     // The otelkit meter is guarded: nothing the SDK throws here reaches the caller.
     registration.release();
     cacheNames.release(name);
   };
+  onCollected = release;
   return release;
 }
 

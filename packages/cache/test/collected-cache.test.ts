@@ -41,5 +41,12 @@ describe('a bound cache that the app drops', () => {
     // (a callback removed while the SDK iterates its callbacks would make it skip the next one).
     const snapshot = await cacheSnapshot(reader, kept);
     expect(snapshot['cache.requests{cache.result=hit}']).toBe(2);
+    // The collected cache's binding was released on its own: its name is free for a new cache.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const again = new LRUCache<string, string>({ max: 10 });
+    const handle = instrumentLruCache(again, { name: dropped });
+    for (let i = 0; i < 5; i++) again.set(`k${i}`, 'v');
+    expect((await cacheSnapshot(reader, dropped))['cache.puts']).toBe(5);
+    handle.unbind();
   });
 });

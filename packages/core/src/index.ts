@@ -88,6 +88,7 @@ export { createHandle, noopHandle, type BridgeHandle } from './handle.js';
 export { nameClaims, type NameClaims } from './binding/names.js';
 export { shadowMethod } from './binding/shadow-method.js';
 export { bindAutomatically, noteNewBinding, reuseBinding } from './binding/bind-once.js';
+export { holdWeakly, type WeakTarget } from './binding/weak-target.js';
 export { constructingSubclass, isReplacement, replaceExports, restoreExports, wrappingFactory } from './binding/module-exports.js';
 export { followMeterProvider, perMeter, registerBatch, type BatchInstruments, type BatchRegistration } from './binding/batch-registration.js';
 export type { ReadinessCheck, ReadinessResult } from './readiness.js';

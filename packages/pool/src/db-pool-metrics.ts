@@ -15,7 +15,9 @@ import {
   createInstrument,
   describeError,
   type BoundHistogram,
+  holdWeakly,
   perMeter,
+  type WeakTarget,
   registerBatch,
   type BatchRegistration,
   reportOnce,
@@ -67,11 +69,13 @@ export interface DbPoolMetricsOptions {
  * counters at collection time, plain-number timeout counting, and three duration histograms bound
  * once to the pool's attributes (otelkit's bound instruments: a record is a bucket update).
  */
-/** Pools collected while bound: their metrics close and their name is freed (never during a collection). */
-const droppedPools = new FinalizationRegistry<{ metrics: DbPoolMetrics; release: () => void }>(({ metrics, release }) => {
-  metrics.close();
-  release();
-});
+/** Made outside the class, so the closure holds the metrics and the releaser, never the pool. */
+function closingThen(metrics: DbPoolMetrics, then: () => void): () => void {
+  return () => {
+    metrics.close();
+    then();
+  };
+}
 
 export class DbPoolMetrics {
   readonly attributes: Attributes;
@@ -85,7 +89,7 @@ export class DbPoolMetrics {
   private readonly useTime: BoundHistogram;
   private readonly createTime: BoundHistogram;
 
-  private readonly pool: WeakRef<object>;
+  private readonly pool: WeakTarget<object>;
   private readonly readPool: (pool: object) => PoolCounts;
   private closed = false;
 
@@ -101,9 +105,9 @@ export class DbPoolMetrics {
     read: (pool: never) => PoolCounts,
     onDropped: () => void = () => {},
   ) {
-    this.pool = new WeakRef(pool);
     this.readPool = read as (pool: object) => PoolCounts;
-    droppedPools.register(pool, { metrics: this, release: onDropped }, this);
+    // Collected while bound: the callback goes and the name is freed.
+    this.pool = holdWeakly(pool, closingThen(this, onDropped));
     this.attributes = Object.freeze({ [ATTR.DB_CLIENT_CONNECTION_POOL_NAME]: options.poolName });
     this.idleAttributes = Object.freeze({ ...this.attributes, [ATTR.DB_CLIENT_CONNECTION_STATE]: 'idle' });
     this.usedAttributes = Object.freeze({ ...this.attributes, [ATTR.DB_CLIENT_CONNECTION_STATE]: 'used' });
@@ -189,7 +193,7 @@ export class DbPoolMetrics {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    droppedPools.unregister(this);
+    this.pool.release();
     this.registration.release();
     this.waiters.clear();
   }

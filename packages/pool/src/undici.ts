@@ -9,6 +9,7 @@ import {
   HTTP_CLIENT_QUEUED_REQUESTS,
   createInstrument,
   describeError,
+  holdWeakly,
   perMeter,
   registerBatch,
   reportOnce,
@@ -155,15 +156,14 @@ function readUndiciAgent(agent: object): OriginReading[] {
   return readings;
 }
 
-/** Dispatchers collected while bound: their callback goes and their name is freed. */
-const droppedDispatchers = new FinalizationRegistry<() => void>((release) => release());
-
 /**
  * Binds a dispatcher's metrics. The dispatcher is held weakly (`read` gets it as an argument and must
  * not capture it), so one the app drops without closing it is still collected.
  */
 function bindUndici(wantedName: string, dispatcher: object, readDispatcher: (dispatcher: object) => OriginReading[]): PoolHandle {
-  const target = new WeakRef(dispatcher);
+  // Collected while bound: the callback goes and the name is freed (see below).
+  let onCollected = (): void => {};
+  const target = holdWeakly(dispatcher, () => onCollected());
   const read = (): OriginReading[] => {
     const current = target.deref();
     return current === undefined ? [] : readDispatcher(current);
@@ -234,13 +234,12 @@ function bindUndici(wantedName: string, dispatcher: object, readDispatcher: (dis
       ...(utilization === undefined ? {} : { utilization }),
     };
   };
-  const token = {};
-  droppedDispatchers.register(dispatcher, () => {
+  onCollected = () => {
     registration.release();
     releasePoolName(poolName);
-  }, token);
+  };
   return createPoolHandle(poolName, () => {
-    droppedDispatchers.unregister(token);
+    target.release();
     registration.release();
   }, snapshot);
 }
