@@ -1,4 +1,4 @@
-import { createHandle, describeError, noopHandle, reportOnce } from '@otelkit/core';
+import { describeError, handleWith, noopHandle, reportOnce } from '@otelkit/core';
 import type { BreakerRecorder } from './recorder.js';
 import type { BreakerHandle } from './types.js';
 
@@ -12,7 +12,7 @@ export function recorderOf(handle: BreakerHandle): BreakerRecorder | undefined {
 
 /** Wraps `recorder` in a handle; `unbind()` runs `release` (listener removal) then closes the recorder. */
 export function breakerHandle(recorder: BreakerRecorder, release: () => void): BreakerHandle {
-  const inner = createHandle(
+  const handle: BreakerHandle = handleWith(
     () => {
       try {
         release();
@@ -20,19 +20,14 @@ export function breakerHandle(recorder: BreakerRecorder, release: () => void): B
         recorder.close();
       }
     },
+    {
+      name: recorder.name,
+      get state() {
+        return handle.bound ? recorder.state : undefined;
+      },
+    },
     (error) => reportOnce(`unbind:${recorder.name}`, `unbinding circuit breaker "${recorder.name}" failed: ${describeError(error)}`),
   );
-  const handle: BreakerHandle = {
-    name: recorder.name,
-    get bound() {
-      return inner.bound;
-    },
-    get state() {
-      return inner.bound ? recorder.state : undefined;
-    },
-    unbind: inner.unbind,
-    [Symbol.dispose]: inner.unbind,
-  };
   recorderOfHandle.set(handle, recorder);
   return handle;
 }

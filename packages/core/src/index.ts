@@ -84,7 +84,7 @@ export {
   type StopTimer,
 } from './timing.js';
 export { contain, describeError, reportOnce, resetReportedProblems } from './diagnostics.js';
-export { createHandle, noopHandle, type BridgeHandle } from './handle.js';
+export { createHandle, handleWith, noopHandle, type BridgeHandle } from './handle.js';
 export { nameClaims, type NameClaims } from './binding/names.js';
 export { shadowMethod } from './binding/shadow-method.js';
 export { bindAutomatically, noteNewBinding, reuseBinding } from './binding/bind-once.js';

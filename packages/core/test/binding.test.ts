@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindAutomatically, nameClaims, noteNewBinding, reuseBinding, shadowMethod } from '@otelkit/core';
+import { bindAutomatically, handleWith, nameClaims, noteNewBinding, reuseBinding, shadowMethod } from '@otelkit/core';
 
 describe('shadowMethod', () => {
   class Target {
@@ -93,5 +93,30 @@ describe('the bind-once rule', () => {
     expect(reuseBinding(automatic, () => true)).toBeUndefined(); // an explicit call with options replaces it
     expect(automatic.bound).toBe(false);
     expect(reuseBinding(automatic, () => true)).toBeUndefined(); // unbound: bind again
+  });
+});
+
+describe('handleWith', () => {
+  it('adds a family\'s fields (getters too) to a handle whose unbind runs once and never throws', () => {
+    let releases = 0;
+    const handle = handleWith(
+      () => {
+        releases++;
+        throw new Error('release broke');
+      },
+      {
+        name: 'payments',
+        get state() {
+          return handle.bound ? 'open' : undefined;
+        },
+      },
+    );
+    expect(handle.name).toBe('payments');
+    expect(handle.state).toBe('open');
+    expect(() => handle.unbind()).not.toThrow();
+    expect(() => handle[Symbol.dispose]()).not.toThrow();
+    expect(releases).toBe(1);
+    expect(handle.bound).toBe(false);
+    expect(handle.state).toBeUndefined();
   });
 });

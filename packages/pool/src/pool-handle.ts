@@ -1,5 +1,5 @@
 import { releasePoolName, withNameClaims } from './pool-name.js';
-import { bindAutomatically, createHandle, describeError, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod } from '@otelkit/core';
+import { bindAutomatically, describeError, handleWith, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod } from '@otelkit/core';
 import type { PoolHandle, PoolSnapshot } from './types.js';
 
 const EMPTY: PoolSnapshot = Object.freeze({});
@@ -11,28 +11,25 @@ export function noopPoolHandle(): PoolHandle {
 
 /** Builds a bound pool handle around `release` (run once) and `read`. */
 export function createPoolHandle(poolName: string, release: () => void, read: () => PoolSnapshot): PoolHandle {
-  const handle = createHandle(() => {
-    releasePoolName(poolName);
-    release();
-  }, (error) =>
-    reportOnce(`pool.unbind.${poolName}`, `unbinding pool "${poolName}" failed: ${String(error)}`),
+  const handle: PoolHandle = handleWith(
+    () => {
+      releasePoolName(poolName);
+      release();
+    },
+    {
+      poolName,
+      snapshot: (): PoolSnapshot => {
+        if (!handle.bound) return EMPTY;
+        try {
+          return read();
+        } catch (error) {
+          return { readError: describeError(error) };
+        }
+      },
+    },
+    (error) => reportOnce(`pool.unbind.${poolName}`, `unbinding pool "${poolName}" failed: ${describeError(error)}`),
   );
-  return {
-    get bound() {
-      return handle.bound;
-    },
-    unbind: handle.unbind,
-    [Symbol.dispose]: handle.unbind,
-    poolName,
-    snapshot: () => {
-      if (!handle.bound) return EMPTY;
-      try {
-        return read();
-      } catch (error) {
-        return { readError: describeError(error) };
-      }
-    },
-  };
+  return handle;
 }
 
 const handles = new WeakMap<object, PoolHandle>();
@@ -69,10 +66,13 @@ export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: st
 function unbindOnEnd(pool: object, handle: PoolHandle, endMethods: readonly string[]): PoolHandle {
   if (!handle.bound || endMethods.length === 0) return handle;
   const restores: Array<() => void> = [];
-  const unbind = (): void => {
-    for (const restore of restores.splice(0)) restore();
-    handle.unbind();
-  };
+  const ended: PoolHandle = handleWith(
+    () => {
+      for (const restore of restores.splice(0)) restore();
+      handle.unbind();
+    },
+    { poolName: handle.poolName, snapshot: () => handle.snapshot() },
+  );
   for (const key of endMethods) {
     if (typeof (pool as Record<string, unknown>)[key] !== 'function') continue;
     try {
@@ -80,7 +80,7 @@ function unbindOnEnd(pool: object, handle: PoolHandle, endMethods: readonly stri
         shadowMethod<(...args: unknown[]) => unknown>(pool, key, (original, isActive) =>
           function otelkitPoolEnd(this: unknown, ...args: unknown[]): unknown {
             const result = original.apply(this, args);
-            if (isActive()) unbind();
+            if (isActive()) ended.unbind();
             return result;
           },
         ),
@@ -89,15 +89,7 @@ function unbindOnEnd(pool: object, handle: PoolHandle, endMethods: readonly stri
       // A frozen pool: it stays bound until unbind(), as without this.
     }
   }
-  return {
-    get bound() {
-      return handle.bound;
-    },
-    unbind,
-    [Symbol.dispose]: unbind,
-    poolName: handle.poolName,
-    snapshot: () => handle.snapshot(),
-  };
+  return ended;
 }
 
 /** Reports a bad argument once per bridge and returns a no-op handle. */
