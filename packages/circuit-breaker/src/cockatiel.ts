@@ -1,6 +1,5 @@
 import { ATTR, contain, reportOnce, shadowMethod } from '@otelkit/core';
-import { breakerHandle, noopBreakerHandle } from './handle.js';
-import { BreakerRecorder } from './recorder.js';
+import { breakerHandle, BreakerRecorder, noopBreakerHandle } from './recorder.js';
 import { addActiveSpanEvent } from './span-events.js';
 import type { BreakerBridgeOptions, BreakerHandle, CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
 

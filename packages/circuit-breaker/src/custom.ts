@@ -1,6 +1,5 @@
 import { describeError, reportOnce } from '@otelkit/core';
-import { breakerHandle, noopBreakerHandle } from './handle.js';
-import { ALL_OUTCOMES, ALL_STATES, BreakerRecorder } from './recorder.js';
+import { ALL_OUTCOMES, ALL_STATES, breakerHandle, BreakerRecorder, noopBreakerHandle } from './recorder.js';
 import type { BreakerHandle, CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
 
 /** Options of {@link instrumentCustomBreaker}. */

@@ -1,6 +1,5 @@
 import { contain, noteNewBinding, reportOnce, reuseBinding } from '@otelkit/core';
-import { breakerHandle, noopBreakerHandle } from './handle.js';
-import { ALL_OUTCOMES, BreakerRecorder } from './recorder.js';
+import { ALL_OUTCOMES, breakerHandle, BreakerRecorder, noopBreakerHandle } from './recorder.js';
 import type { BreakerBridgeOptions, BreakerHandle, CircuitBreakerState } from './types.js';
 
 /**

@@ -1,6 +1,5 @@
 import type { ReadinessCheck, ReadinessResult } from '@otelkit/core';
-import { recorderOf } from './handle.js';
-import { recordersNamed, type BreakerRecorder } from './recorder.js';
+import { recorderOf, recordersNamed, type BreakerRecorder } from './recorder.js';
 import type { BreakerHandle, CircuitBreakerState } from './types.js';
 
 /** Options of {@link breakerReadinessCheck}. */

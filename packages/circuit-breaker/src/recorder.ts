@@ -1,8 +1,65 @@
-import { diag, type Attributes, type BatchObservableResult } from '@opentelemetry/api';
-import { ATTR, bindHistogram, CIRCUIT_BREAKER_CALL_DURATION, contain, nameClaims, registerBatch, type BatchRegistration, type BoundHistogram } from '@otelkit/core';
-import { breakerInstruments, SCOPE, type BreakerInstruments } from './instruments.js';
+import { diag, type Attributes, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
+import {
+  ATTR,
+  bindHistogram,
+  CIRCUIT_BREAKER_CALL_DURATION,
+  CIRCUIT_BREAKER_CALLS,
+  CIRCUIT_BREAKER_CONSECUTIVE_FAILURES,
+  CIRCUIT_BREAKER_LAST_TRANSITION_TIME,
+  CIRCUIT_BREAKER_STATE,
+  CIRCUIT_BREAKER_TRANSITIONS,
+  contain,
+  createInstrument,
+  describeError,
+  handleWith,
+  nameClaims,
+  noopHandle,
+  perMeter,
+  registerBatch,
+  reportOnce,
+  type BatchRegistration,
+  type BoundHistogram,
+} from '@otelkit/core';
 import { addActiveSpanEvent, REJECTED_EVENT, STATE_CHANGE_EVENT } from './span-events.js';
-import type { CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
+import type { BreakerHandle, CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
+
+/*
+ * What every breaker bridge (opossum, cockatiel, hand-written) shares: the instruments, the per-breaker
+ * recorder (plain-number counting, one batch callback), and the handle. A bridge file says only how
+ * to read its library's events.
+ */
+
+// ---- Instruments ----
+
+/** Scope name of every instrument this package creates. */
+export const SCOPE = '@otelkit/circuit-breaker';
+
+/**
+ * The observable instruments of one meter; created once per meter and shared by every bound breaker.
+ * (The call duration is a bound histogram of `@otelkit/core`, see the recorder.)
+ */
+export interface BreakerInstruments {
+  readonly meter: Meter;
+  readonly state: Observable;
+  readonly calls: Observable;
+  readonly transitions: Observable;
+  readonly consecutiveFailures: Observable;
+  readonly lastTransitionTime: Observable;
+}
+
+/** The instruments on `meter` (otelkit's meter of the provider in force), made once per meter. */
+export const breakerInstruments = perMeter(
+  (meter: Meter): BreakerInstruments => ({
+    meter,
+    state: createInstrument(meter, CIRCUIT_BREAKER_STATE),
+    calls: createInstrument(meter, CIRCUIT_BREAKER_CALLS),
+    transitions: createInstrument(meter, CIRCUIT_BREAKER_TRANSITIONS),
+    consecutiveFailures: createInstrument(meter, CIRCUIT_BREAKER_CONSECUTIVE_FAILURES),
+    lastTransitionTime: createInstrument(meter, CIRCUIT_BREAKER_LAST_TRANSITION_TIME),
+  }),
+);
+
+// ---- Recorder ----
 
 /** Every outcome, in report order. */
 export const ALL_OUTCOMES: readonly CircuitBreakerOutcome[] = ['success', 'failure', 'timeout', 'rejected', 'fallback'];
@@ -174,4 +231,42 @@ export class BreakerRecorder {
     if (named?.size === 0) boundByName.delete(this.wantedName);
     breakerNames.release(this.name);
   }
+}
+
+// ---- Handles ----
+
+/** Handles made by this package, mapped to their recorder (for readiness checks on a handle). */
+const recorderOfHandle = new WeakMap<BreakerHandle, BreakerRecorder>();
+
+/** The recorder behind `handle`, if it is one of ours. */
+export function recorderOf(handle: BreakerHandle): BreakerRecorder | undefined {
+  return recorderOfHandle.get(handle);
+}
+
+/** Wraps `recorder` in a handle; `unbind()` runs `release` (listener removal) then closes the recorder. */
+export function breakerHandle(recorder: BreakerRecorder, release: () => void): BreakerHandle {
+  const handle: BreakerHandle = handleWith(
+    () => {
+      try {
+        release();
+      } finally {
+        recorder.close();
+      }
+    },
+    {
+      name: recorder.name,
+      get state() {
+        return handle.bound ? recorder.state : undefined;
+      },
+    },
+    (error) => reportOnce(`unbind:${recorder.name}`, `unbinding circuit breaker "${recorder.name}" failed: ${describeError(error)}`),
+  );
+  recorderOfHandle.set(handle, recorder);
+  return handle;
+}
+
+/** A handle bound to nothing, for a bad argument. */
+export function noopBreakerHandle(name = ''): BreakerHandle {
+  const noop = noopHandle();
+  return { name, bound: false, state: undefined, unbind: noop.unbind, [Symbol.dispose]: noop.unbind };
 }

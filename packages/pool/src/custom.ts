@@ -1,7 +1,6 @@
 import { contain, reportOnce } from '@otelkit/core';
 import { DbPoolMetrics } from './db-pool-metrics.js';
-import { bindOnce, createPoolHandle, isEmitter, isObject, noopPoolHandle, rejectArgument } from './pool-handle.js';
-import { choosePoolName, poolNameReleaser } from './pool-name.js';
+import { bindOnce, choosePoolName, createPoolHandle, isEmitter, isObject, noopPoolHandle, poolNameReleaser, rejectArgument } from './pool-handle.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /**

@@ -1,8 +1,7 @@
 import type { Pool as GenericPool } from 'generic-pool';
 import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
 import { shadowMethod } from '@otelkit/core';
-import { bindOnce, createPoolHandle, isEmitter, isObject, isTimeoutError, rejectArgument } from './pool-handle.js';
-import { choosePoolName, poolNameReleaser } from './pool-name.js';
+import { bindOnce, choosePoolName, createPoolHandle, isEmitter, isObject, isTimeoutError, poolNameReleaser, rejectArgument } from './pool-handle.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /** Options of {@link instrumentGenericPool}. */

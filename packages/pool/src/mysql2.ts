@@ -2,8 +2,7 @@ import type { Pool as Mysql2Pool } from 'mysql2';
 import type { Pool as Mysql2PromisePool } from 'mysql2/promise';
 import { DbPoolMetrics } from './db-pool-metrics.js';
 import { shadowMethod } from '@otelkit/core';
-import { bindOnce, createPoolHandle, isEmitter, isObject, rejectArgument } from './pool-handle.js';
-import { choosePoolName, databasePoolName, poolNameReleaser } from './pool-name.js';
+import { bindOnce, choosePoolName, createPoolHandle, databasePoolName, isEmitter, isObject, poolNameReleaser, rejectArgument } from './pool-handle.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /** Options of {@link instrumentMysql2}. */

@@ -1,8 +1,7 @@
 import type { Pool as PgPool } from 'pg';
 import { contain, reportOnce, shadowMethod } from '@otelkit/core';
 import { DbPoolMetrics, secondsSince, type AcquireOutcome } from './db-pool-metrics.js';
-import { bindOnce, createPoolHandle, isEmitter, isObject, rejectArgument } from './pool-handle.js';
-import { choosePoolName, databasePoolName, poolNameReleaser } from './pool-name.js';
+import { bindOnce, choosePoolName, createPoolHandle, databasePoolName, isEmitter, isObject, poolNameReleaser, rejectArgument } from './pool-handle.js';
 
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 

@@ -2,8 +2,7 @@ import type { Pool as TarnPool } from 'tarn';
 import type { Knex } from 'knex';
 import { contain } from '@otelkit/core';
 import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
-import { bindOnce, createPoolHandle, isObject, isTimeoutError, rejectArgument } from './pool-handle.js';
-import { choosePoolName, databasePoolName, poolNameReleaser } from './pool-name.js';
+import { bindOnce, choosePoolName, createPoolHandle, databasePoolName, isObject, isTimeoutError, poolNameReleaser, rejectArgument } from './pool-handle.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /** Options of {@link instrumentTarn} and {@link instrumentKnex}. */

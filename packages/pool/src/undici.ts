@@ -1,4 +1,3 @@
-import { claimPoolName, releasePoolName } from './pool-name.js';
 import type { Agent as UndiciAgent, Pool as UndiciPool } from 'undici';
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import {
@@ -15,7 +14,7 @@ import {
   reportOnce,
 } from '@otelkit/core';
 import { POOL_SCOPE, utilizationOf } from './db-pool-metrics.js';
-import { bindOnce, createPoolHandle, isObject, rejectArgument } from './pool-handle.js';
+import { bindOnce, claimPoolName, createPoolHandle, isObject, rejectArgument, releasePoolName } from './pool-handle.js';
 import type { PoolHandle, PoolSnapshot } from './types.js';
 
 /** Options of {@link instrumentUndici}. */
