@@ -11,6 +11,7 @@ import {
   holdWeakly,
   perMeter,
   registerBatch,
+  type BatchRegistration,
   reportOnce,
 } from '@otelkit/core';
 import { POOL_SCOPE, utilizationOf } from './db-pool-metrics.js';
@@ -155,12 +156,97 @@ function readUndiciAgent(agent: object): OriginReading[] {
   return readings;
 }
 
+/** A bound dispatcher, as the shared callback reads it. */
+type LiveDispatcher = { readonly read: () => OriginReading[]; readonly poolName: string };
+
+const live = new Set<LiveDispatcher>();
+let shared: BatchRegistration | undefined;
+const attributesByOrigin = new Map<string, OriginAttributes>();
+
+function attributesOf(origin: string): OriginAttributes {
+  let attributes = attributesByOrigin.get(origin);
+  if (!attributes) {
+    attributes = originAttributes(origin);
+    attributesByOrigin.set(origin, attributes);
+  }
+  return attributes;
+}
+
+type OriginTotals = { active: number; idle: number; sawFree: boolean; queued: number; sawQueued: boolean; pending: number; limit: number; limitKnown: boolean };
+
+/**
+ * One callback for every bound dispatcher: the http.client.* attributes name only the origin, so two
+ * dispatchers (Agents, Pools) to one origin are summed into its series rather than writing the same
+ * series twice (the SDK would keep one of them).
+ */
+function observeAll(result: BatchObservableResult, instruments: HttpPoolInstruments): void {
+  const totals = new Map<string, OriginTotals>();
+  for (const dispatcher of live) {
+    let readings: OriginReading[];
+    try {
+      readings = dispatcher.read();
+    } catch (error) {
+      reportOnce('pool.undici.read', `undici dispatcher "${dispatcher.poolName}" could not be read (unsupported version?): ${describeError(error)}`);
+      continue;
+    }
+    for (const { origin, stats, limit } of readings) {
+      let total = totals.get(origin);
+      if (total === undefined) {
+        total = { active: 0, idle: 0, sawFree: false, queued: 0, sawQueued: false, pending: 0, limit: 0, limitKnown: true };
+        totals.set(origin, total);
+      }
+      if (typeof stats.free === 'number') {
+        total.sawFree = true;
+        total.active += stats.connected - stats.free;
+        total.idle += stats.free;
+      }
+      if (typeof stats.queued === 'number') {
+        total.sawQueued = true;
+        total.queued += stats.queued;
+      }
+      total.pending += stats.pending;
+      if (typeof limit === 'number') total.limit += limit;
+      else total.limitKnown = false;
+    }
+  }
+  for (const [origin, total] of totals) {
+    const attributes = attributesOf(origin);
+    if (total.sawFree) {
+      result.observe(instruments.open, total.active, attributes.active);
+      result.observe(instruments.open, total.idle, attributes.idle);
+      const utilization = total.limitKnown ? utilizationOf(total.active, total.limit) : undefined;
+      if (utilization !== undefined) result.observe(instruments.utilization, utilization, attributes.base);
+    }
+    if (total.sawQueued) result.observe(instruments.queued, total.queued, attributes.base);
+    result.observe(instruments.pending, total.pending, attributes.base);
+  }
+}
+
+function join(dispatcher: LiveDispatcher): void {
+  live.add(dispatcher);
+  // On otelkit's meter of the provider in force, following it if it is set or replaced later.
+  shared ??= registerBatch(
+    POOL_SCOPE,
+    (meter) => {
+      const i = httpPoolInstruments(meter);
+      return { instruments: i, observables: [i.open, i.queued, i.pending, i.utilization] };
+    },
+    observeAll,
+  );
+}
+
+function leave(dispatcher: LiveDispatcher): void {
+  if (!live.delete(dispatcher) || live.size > 0) return;
+  shared?.release();
+  shared = undefined;
+}
+
 /**
  * Binds a dispatcher's metrics. The dispatcher is held weakly (`read` gets it as an argument and must
  * not capture it), so one the app drops without closing it is still collected.
  */
 function bindUndici(wantedName: string, dispatcher: object, readDispatcher: (dispatcher: object) => OriginReading[]): PoolHandle {
-  // Collected while bound: the callback goes and the name is freed (see below).
+  // Collected while bound: it leaves the shared callback and its name is freed (see below).
   let onCollected = (): void => {};
   const target = holdWeakly(dispatcher, () => onCollected());
   const read = (): OriginReading[] => {
@@ -169,45 +255,8 @@ function bindUndici(wantedName: string, dispatcher: object, readDispatcher: (dis
   };
   // Claimed like a database pool's name, so releasing it on unbind never frees another pool's claim.
   const poolName = claimPoolName(wantedName, true);
-  const attributesByOrigin = new Map<string, OriginAttributes>();
-  const attributesOf = (origin: string): OriginAttributes => {
-    let attributes = attributesByOrigin.get(origin);
-    if (!attributes) {
-      attributes = originAttributes(origin);
-      attributesByOrigin.set(origin, attributes);
-    }
-    return attributes;
-  };
-  const callback = (result: BatchObservableResult, instruments: HttpPoolInstruments): void => {
-    let readings: OriginReading[];
-    try {
-      readings = read();
-    } catch (error) {
-      reportOnce('pool.undici.read', `undici dispatcher "${poolName}" could not be read (unsupported version?): ${describeError(error)}`);
-      return;
-    }
-    for (const { origin, stats, limit } of readings) {
-      const attributes = attributesOf(origin);
-      if (typeof stats.free === 'number') {
-        const active = stats.connected - stats.free;
-        result.observe(instruments.open, active, attributes.active);
-        result.observe(instruments.open, stats.free, attributes.idle);
-        const utilization = utilizationOf(active, limit);
-        if (utilization !== undefined) result.observe(instruments.utilization, utilization, attributes.base);
-      }
-      if (typeof stats.queued === 'number') result.observe(instruments.queued, stats.queued, attributes.base);
-      result.observe(instruments.pending, stats.pending, attributes.base);
-    }
-  };
-  // On otelkit's meter of the provider in force, following it if it is set or replaced later.
-  const registration = registerBatch(
-    POOL_SCOPE,
-    (meter) => {
-      const i = httpPoolInstruments(meter);
-      return { instruments: i, observables: [i.open, i.queued, i.pending, i.utilization] };
-    },
-    callback,
-  );
+  const entry: LiveDispatcher = { read, poolName };
+  join(entry);
 
   const snapshot = (): PoolSnapshot => {
     let used = 0;
@@ -234,11 +283,11 @@ function bindUndici(wantedName: string, dispatcher: object, readDispatcher: (dis
     };
   };
   onCollected = () => {
-    registration.release();
+    leave(entry);
     releasePoolName(poolName);
   };
   return createPoolHandle(poolName, () => {
     target.release();
-    registration.release();
+    leave(entry);
   }, snapshot);
 }

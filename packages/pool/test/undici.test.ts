@@ -78,6 +78,21 @@ describe('instrumentUndici', () => {
     await agent.close();
   });
 
+  it('two dispatchers to one origin are summed into its series, not written over each other', async () => {
+    const first = new Pool(origin, { connections: 2 });
+    const second = new Pool(origin, { connections: 3 });
+    const handles = [instrumentUndici(first), instrumentUndici(second)];
+    for (const pool of [first, second]) await (await request(`${origin}/fast`, { dispatcher: pool })).body.text();
+    await waitFor(() => first.stats.free === 1 && second.stats.free === 1, 5_000, 'both idle');
+    const match = { 'server.address': '127.0.0.1', 'server.port': port, 'http.connection.state': 'idle' };
+    expect(valueOf(await reader.metrics(), 'http.client.open_connections', match)).toBe(2);
+    handles[0]!.unbind();
+    expect(valueOf(await reader.metrics(), 'http.client.open_connections', match)).toBe(1);
+    handles[1]!.unbind();
+    await first.close();
+    await second.close();
+  });
+
   it('an explicit poolName replaces the zero-code binding (it was ignored before)', async () => {
     const pool = new Pool(origin, { connections: 2 });
     const automatic = bindAutomatically(() => instrumentUndici(pool));
