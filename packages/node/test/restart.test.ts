@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, freePort, parseSamples, request, startApp, startOtlpReceiver, type RunningApp } from './support.js';
+import { join } from 'node:path';
+import { eventually, FIXTURES, freePort, parseSamples, request, startApp, startOtlpReceiver, type RunningApp } from './support.js';
 
 // start() → shutdown() → start() in one process gives a working SDK again: health, metrics, traces.
 describe('restart', () => {
@@ -41,4 +42,28 @@ describe('restart', () => {
       await receiver.close();
     }
   });
+
+  for (const mode of ['metrics only', 'spans exported'] as const) {
+    it(`shutdown() leaves no resource, process listener or global behind (${mode})`, async () => {
+      const env: Record<string, string> = { START: '1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' };
+      if (mode === 'spans exported') Object.assign(env, { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:9/v1/traces' });
+      const { execFileSync } = await import('node:child_process');
+      type Left = { before: { listeners: Record<string, number> }; after: { resources: string[]; listeners: Record<string, number> }; globals: Record<string, string> };
+      const run = (extra: Record<string, string>): Left => {
+        const output = execFileSync(process.execPath, [join(FIXTURES, 'shutdown-clean.mjs')], { cwd: FIXTURES, env: { PATH: process.env.PATH ?? '', ...extra }, encoding: 'utf8' });
+        return JSON.parse(/LEFT (.*)/.exec(output)![1]!) as Left;
+      };
+      const left = run(env);
+      // The same process never starting otelkit is the baseline (its stdout pipe, for one).
+      const baseline = run({ ...env, START: '0' });
+      expect(left.after.resources).toEqual(baseline.after.resources);
+      expect(left.after.listeners).toEqual(left.before.listeners);
+      expect(left.globals).toEqual({
+        meterProviderIsNoop: 'NoopMeterProvider',
+        tracer: 'NoopTracerProvider',
+        contextManager: 'NoopContextManager',
+        propagator: 'NoopTextMapPropagator',
+      });
+    });
+  }
 });
