@@ -57,8 +57,9 @@ export function startTracing(config: OtelkitConfig, resource: () => Resource, re
   const attach: AttachContext = (ctx) => contextManager.enter(ctx);
   const exporterName = tracesExporterOf(config);
   if (exporterName === undefined) {
+    const propagator = new W3CPropagator();
     context.setGlobalContextManager(contextManager.enable());
-    propagation.setGlobalPropagator(new W3CPropagator());
+    propagation.setGlobalPropagator(propagator);
     const stopPropagating = propagateToOutgoingRequests({ http: true, undici: true });
     return {
       serverTrace: new PropagatingServerTrace(config.sampler, config.samplerRatio),
@@ -68,13 +69,13 @@ export function startTracing(config: OtelkitConfig, resource: () => Resource, re
       forceFlush: async () => {},
       shutdown: async () => {
         stopPropagating();
-        context.disable();
-        propagation.disable();
+        releaseGlobals(contextManager, propagator, undefined);
       },
     };
   }
   const { startSpanExport } = require('./span-export.js') as typeof import('./span-export.js');
-  const { provider, instrumentations } = startSpanExport(config, resource(), exporterName, contextManager, new W3CPropagator());
+  const propagator = new W3CPropagator();
+  const { provider, instrumentations } = startSpanExport(config, resource(), exporterName, contextManager, propagator);
   // instrumentation-http covers node:http clients; fetch and undici get their traceparent here.
   const stopPropagating = propagateToOutgoingRequests({ http: false, undici: true });
   return {
@@ -88,12 +89,27 @@ export function startTracing(config: OtelkitConfig, resource: () => Resource, re
       try {
         await provider.shutdown();
       } finally {
-        // Unregister what provider.register() set (the API refuses a second registration, so the
-        // globals are ours), so a later start() can register again.
-        trace.disable();
-        context.disable();
-        propagation.disable();
+        // Unregister what provider.register() set, so a later start() can register again.
+        releaseGlobals(contextManager, propagator, provider);
       }
     },
   };
+}
+
+type ApiInternals = {
+  context: { _getContextManager?: () => unknown };
+  propagation: { _getGlobalPropagator?: () => unknown };
+  trace: { getTracerProvider: () => { getDelegate?: () => unknown } };
+};
+
+/**
+ * Unregisters the API globals that are otelkit's, and only those: an app that registered its own
+ * (before us, so the API refused ours) keeps them, and so does a later start() when an earlier
+ * shutdown finishes late.
+ */
+function releaseGlobals(contextManager: unknown, propagator: unknown, tracerProvider: unknown): void {
+  const api = { context, propagation, trace } as unknown as ApiInternals;
+  if (tracerProvider !== undefined && api.trace.getTracerProvider().getDelegate?.() === tracerProvider) trace.disable();
+  if (api.context._getContextManager?.() === contextManager) context.disable();
+  if (api.propagation._getGlobalPropagator?.() === propagator) propagation.disable();
 }

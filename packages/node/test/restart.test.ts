@@ -66,4 +66,16 @@ describe('restart', () => {
       });
     });
   }
+
+  it('shutdown() leaves the app\'s own context manager and propagator in place', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const output = execFileSync(process.execPath, [join(FIXTURES, 'shutdown-clean.mjs')], {
+      cwd: FIXTURES,
+      env: { PATH: process.env.PATH ?? '', START: '1', APP_GLOBALS: '1', OTEL_EXPORTER_PROMETHEUS_PORT: '0' },
+      encoding: 'utf8',
+    });
+    const left = JSON.parse(/LEFT (.*)/.exec(output)![1]!) as { globals: Record<string, string> };
+    expect(left.globals.contextManager).toBe('AppContextManager');
+    expect(left.globals.propagator).toBe('AppPropagator');
+  });
 });

@@ -22,6 +22,7 @@ import {
   type BatchRegistration,
   reportOnce,
 } from '@otelkit/core';
+import { undoIfBindFails } from './pool-handle.js';
 import type { PoolCounts, PoolSnapshot } from './types.js';
 
 /** Instrumentation scope of every pool bridge. */
@@ -127,6 +128,7 @@ export class DbPoolMetrics {
       },
       (result, instruments) => this.observe(result, instruments),
     );
+    undoIfBindFails(() => this.close());
   }
 
   /** Reads the pool now (for readiness checks and the handle). */

@@ -1,7 +1,7 @@
 import type { Pool as GenericPool } from 'generic-pool';
 import { DbPoolMetrics, secondsSince } from './db-pool-metrics.js';
 import { shadowMethod } from '@otelkit/core';
-import { bindOnce, choosePoolName, createPoolHandle, isEmitter, isObject, isTimeoutError, poolNameReleaser, rejectArgument } from './pool-handle.js';
+import { bindOnce, choosePoolName, createPoolHandle, isEmitter, isObject, isTimeoutError, poolNameReleaser, rejectArgument, undoIfBindFails } from './pool-handle.js';
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
 /** Options of {@link instrumentGenericPool}. */
@@ -98,7 +98,9 @@ function bindGenericPool(pool: GenericPoolShape, options: GenericPoolBridgeOptio
       }
       return original.apply(this, args);
     };
+  undoIfBindFails(restoreAcquire);
   const restoreRelease = shadowMethod(pool, 'release', giveBack);
+  undoIfBindFails(restoreRelease);
   const restoreDestroy = shadowMethod(pool, 'destroy', giveBack);
 
   return createPoolHandle(

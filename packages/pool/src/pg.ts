@@ -1,7 +1,7 @@
 import type { Pool as PgPool } from 'pg';
 import { contain, reportOnce, shadowMethod } from '@otelkit/core';
 import { DbPoolMetrics, secondsSince, type AcquireOutcome } from './db-pool-metrics.js';
-import { bindOnce, choosePoolName, createPoolHandle, databasePoolName, isEmitter, isObject, poolNameReleaser, rejectArgument } from './pool-handle.js';
+import { bindOnce, choosePoolName, createPoolHandle, databasePoolName, isEmitter, isObject, poolNameReleaser, rejectArgument, undoIfBindFails } from './pool-handle.js';
 
 import type { PoolBridgeOptions, PoolCounts, PoolHandle } from './types.js';
 
@@ -102,6 +102,10 @@ function bindPg(pool: PgPoolShape, options: PgPoolBridgeOptions): PoolHandle {
   });
   pool.on('acquire', onAcquire);
   pool.on('release', onRelease);
+  undoIfBindFails(() => {
+    pool.removeListener('acquire', onAcquire);
+    pool.removeListener('release', onRelease);
+  });
 
   const outcomeOf = (error: unknown): AcquireOutcome => (error ? (isPgTimeout(error) ? 'timeout' : 'failed') : 'acquired');
   const restoreConnect = shadowMethod<(...args: unknown[]) => unknown>(pool, 'connect', (original, isActive) =>

@@ -94,6 +94,14 @@ export function createPoolHandle(poolName: string, release: () => void, read: ()
 
 const handles = new WeakMap<object, PoolHandle>();
 
+/** What the bind in progress must undo if it throws (a callback registered, a listener added, a method shadowed). */
+let undoStack: Array<() => void> | undefined;
+
+/** Registers `undo` to run if the bind in progress throws, so a failed bind leaves nothing behind. */
+export function undoIfBindFails(undo: () => void): void {
+  undoStack?.push(undo);
+}
+
 export { bindAutomatically };
 
 /**
@@ -106,12 +114,25 @@ export function bindOnce(pool: object, bind: () => PoolHandle, explicitName?: st
   const existing = reuseBinding(handles.get(pool), (bound) => typeof explicitName === 'string' && explicitName !== '' && explicitName !== bound.poolName);
   if (existing !== undefined) return existing;
   let handle: PoolHandle;
+  const outer = undoStack;
+  const undo: Array<() => void> = [];
+  undoStack = undo;
   try {
     handle = unbindOnEnd(pool, withNameClaims(bind), endMethods);
   } catch (error) {
-    // e.g. a frozen pool whose methods cannot be shadowed: nothing is bound, nothing thrown at the app.
+    // e.g. a frozen pool whose methods cannot be shadowed: everything the bind did is undone (its name
+    // is freed by withNameClaims), nothing is thrown at the app.
+    for (const step of undo.reverse()) {
+      try {
+        step();
+      } catch {
+        // undoing as much as possible
+      }
+    }
     reportOnce('pool.bind-failed', `binding a pool failed and it is not observed: ${describeError(error)}`);
     return noopPoolHandle();
+  } finally {
+    undoStack = outer;
   }
   if (handle.bound) handles.set(pool, noteNewBinding(handle));
   return handle;

@@ -157,6 +157,21 @@ describe('pg bridge safety', () => {
     await pool.end();
   });
 
+  it('a bind that fails (a frozen pool) leaves nothing behind: no callback, and its name is free', async () => {
+    const frozen = Object.freeze(new pg.Pool({ ...connection, max: 7 }));
+    const failed = instrumentPg(frozen, { poolName: 'pg-frozen' });
+    expect(failed.bound).toBe(false);
+    const pool = new pg.Pool({ ...connection, max: 2 });
+    const handle = instrumentPg(pool, { poolName: 'pg-frozen' });
+    expect(handle.poolName).toBe('pg-frozen');
+    // Only the second pool reports under the name (the frozen one's callback is gone).
+    expect(valueOf(await reader.metrics(), 'db.client.connection.max', { [POOL_NAME]: 'pg-frozen' })).toBe(2);
+    handle.unbind();
+    // A callback left behind by the failed bind would now report the frozen pool's max (7).
+    expect(valueOf(await reader.metrics(), 'db.client.connection.max', { [POOL_NAME]: 'pg-frozen' })).toBe(2);
+    await pool.end();
+  });
+
   it('a bad argument gets one diagnostic and a no-op handle', () => {
     for (const bad of [null, undefined, 42, {}, new pg.Client(connection)]) {
       const handle = instrumentPg(bad as never);

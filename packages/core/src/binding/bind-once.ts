@@ -32,7 +32,12 @@ export function noteNewBinding<H extends object>(handle: H): H {
  */
 export function reuseBinding<H extends BridgeHandle>(existing: H | undefined, explicitReplaces: (existing: H) => boolean): H | undefined {
   if (existing === undefined || !existing.bound) return undefined;
-  if (automaticDepth > 0 || !automatic.has(existing) || !explicitReplaces(existing)) return existing;
+  if (automaticDepth > 0 || !automatic.has(existing)) return existing;
+  if (!explicitReplaces(existing)) {
+    // The app now holds this handle: it is the app's, and no later explicit call may unbind it.
+    automatic.delete(existing);
+    return existing;
+  }
   existing.unbind();
   return undefined;
 }
