@@ -55,7 +55,9 @@ export function trackLruCacheEvictions<O>(options: O): O {
     if (user !== undefined) return user.call(this, value, key, reason);
   };
   trackedDisposers.add(dispose);
-  return { ...options, dispose };
+  // A child of the options, not a copy: inherited and getter options (a class instance, say) still
+  // reach lru-cache, as they would without us.
+  return Object.assign(Object.create(options as object) as object, { dispose }) as O;
 }
 
 function isLruCache(value: unknown): value is LruCacheLike {

@@ -103,6 +103,8 @@ function unpatchKeys(state: BridgeState, keys: readonly string[]): (moduleExport
 }
 
 const lruState: BridgeState = { active: false };
+/** The names chosen for app caches being constructed, by their options object. */
+const lruNames = new WeakMap<object, string>();
 const nodeCacheState: BridgeState = { active: false };
 const keyvState: BridgeState = { active: false };
 const cacheManagerState: BridgeState = { active: false };
@@ -116,12 +118,18 @@ const lruCacheBridge: ModuleBridge = {
       subclass(
         original as unknown as AnyConstructor,
         lruState,
-        // Evictions are counted for every cache: a `dispose` that counts and chains to the app's (or to
-        // none) changes nothing the app can observe but `cache.dispose` itself; lru-cache then calls it on
-        // evictions, expiries, overwrites, deletes and clear().
-        ([options, ...rest]) => [trackLruCacheEvictions(options), ...rest],
+        // Evictions are counted for every cache the bridge binds (an app cache): a `dispose` that counts
+        // and chains to the app's (or to none) changes nothing the app can observe but `cache.dispose`
+        // itself; lru-cache then calls it on evictions, expiries, overwrites, deletes and clear(). The
+        // name is chosen here, before construction, so caches of dependencies are left exactly as they were.
+        ([options, ...rest]) => {
+          const name = typeof options === 'object' && options !== null ? autoName('lru-cache', nameOption(options), []) : undefined;
+          if (name === undefined) return [options, ...rest];
+          lruNames.set(options as object, name);
+          return [trackLruCacheEvictions(options), ...rest];
+        },
         (cache, [options]) => {
-          const name = autoName('lru-cache', nameOption(options), []);
+          const name = typeof options === 'object' && options !== null ? lruNames.get(options) : undefined;
           if (name !== undefined) bindAutomatically(() => instrumentLruCache(cache as LruCacheLike, { name }));
         },
       ) as unknown as Replacement,

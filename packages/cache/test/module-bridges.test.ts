@@ -83,6 +83,15 @@ describe('cacheModuleBridges', () => {
     expect(bySiteSnapshot['cache.evictions{cache.eviction.reason=delete}']).toBe(1);
     expect(bySite.get('k6')).toBe(66);
 
+    // Options with inherited getters (a class instance) reach lru-cache as without us.
+    class Options {
+      get max(): number {
+        return 3;
+      }
+    }
+    const fromClass = new Patched(new Options() as never);
+    expect((fromClass as unknown as { max: number }).max).toBe(3);
+
     // An explicit call replaces the automatic binding, e.g. to name the cache.
     const handle = instrumentLruCache(bySite as unknown as LruCacheLike, { name: 'zero-code-renamed' });
     expect(handle.bound).toBe(true);
