@@ -1,4 +1,4 @@
-import { contain, createHandle, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod, type BridgeHandle } from '@otelkit/core';
+import { contain, createHandle, describeError, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
 
@@ -105,8 +105,15 @@ export function instrumentCacheManager(cache: CacheManagerLike, options: CacheMa
       }),
     ],
   ];
+  // Shadow `get` first: on a cache that cannot take own properties (frozen) nothing else is done.
+  let restoreGet: () => void;
+  try {
+    restoreGet = shadowMethod(cache, 'get', () => get, { keepEnumerable: true });
+  } catch (error) {
+    reportOnce('instrumentCacheManager frozen', `instrumentCacheManager: the cache's get cannot be wrapped (frozen?); it is not instrumented: ${describeError(error)}`);
+    return noopHandle();
+  }
   for (const [event, listener] of listeners) cache.on(event, listener as Listener);
-  const restoreGet = shadowMethod(cache, 'get', () => get, { keepEnumerable: true });
   const releaseMetrics = registerCacheMetrics({ name, target: cache, counts, requests: true, puts: true, evictions: ['delete'] });
 
   const handle = createHandle(() => {

@@ -1,4 +1,4 @@
-import { createHandle, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod, type BridgeHandle } from '@otelkit/core';
+import { createHandle, describeError, noopHandle, noteNewBinding, reportOnce, reuseBinding, shadowMethod, type BridgeHandle } from '@otelkit/core';
 import { CacheCounts, KNOWN_EVICTION_REASONS } from './counts.js';
 import { registerCacheMetrics, validName } from './metrics.js';
 
@@ -125,6 +125,21 @@ export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeO
     return result;
   };
 
+  // Shadow first: on a cache that cannot take own properties (frozen) nothing else is done.
+  let restoreGet: () => void;
+  let restoreSet: () => void;
+  try {
+    restoreGet = shadowMethod<Method>(cache, 'get', () => get as Method);
+    try {
+      restoreSet = shadowMethod<Method>(cache, 'set', () => set as Method);
+    } catch (error) {
+      restoreGet();
+      throw error;
+    }
+  } catch (error) {
+    reportOnce('instrumentLruCache frozen', `instrumentLruCache: the cache's get/set cannot be wrapped (frozen?); it is not instrumented: ${describeError(error)}`);
+    return noopHandle();
+  }
   const tracksEvictions = trackedDisposers.has(cache.dispose as DisposeFunction);
   const tracksSize = cache.maxSize > 0 || typeof cache.sizeCalculation === 'function';
   const releaseMetrics = registerCacheMetrics<LruCacheLike>({
@@ -139,8 +154,6 @@ export function instrumentLruCache(cache: LruCacheLike, options: LruCacheBridgeO
     ...(tracksSize ? { size: lruCalculatedSize } : {}),
     ...(cache.maxSize > 0 ? { maxSize: lruMaxSize } : {}),
   });
-  const restoreGet = shadowMethod<Method>(cache, 'get', () => get as Method);
-  const restoreSet = shadowMethod<Method>(cache, 'set', () => set as Method);
   if (tracksEvictions) evictionCounts.set(cache, counts);
 
   const handle = createHandle(() => {

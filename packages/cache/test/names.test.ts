@@ -28,3 +28,19 @@ describe('cache names', () => {
     thirdHandle.unbind();
   });
 });
+
+describe('a cache that cannot be wrapped', () => {
+  it('a frozen lru-cache gets a no-op handle, nothing thrown, and its name stays free', async () => {
+    const { reader } = createTestMeterProvider({ global: true });
+    const name = uniqueName('frozen');
+    const frozen = Object.freeze(new LRUCache<string, string>({ max: 10 }));
+    let handle: ReturnType<typeof instrumentLruCache> | undefined;
+    expect(() => (handle = instrumentLruCache(frozen, { name }))).not.toThrow();
+    expect(handle!.bound).toBe(false);
+    const other = new LRUCache<string, string>({ max: 10 });
+    const otherHandle = instrumentLruCache(other, { name });
+    other.set('a', '1');
+    expect((await cacheSnapshot(reader, name))['cache.puts']).toBe(1);
+    otherHandle.unbind();
+  });
+});

@@ -1,4 +1,4 @@
-import { ATTR, contain, reportOnce, shadowMethod } from '@otelkit/core';
+import { ATTR, contain, describeError, reportOnce, shadowMethod } from '@otelkit/core';
 import { breakerHandle, BreakerRecorder, noopBreakerHandle } from './recorder.js';
 import { addActiveSpanEvent } from './span-events.js';
 import type { BreakerBridgeOptions, BreakerHandle, CircuitBreakerOutcome, CircuitBreakerState } from './types.js';
@@ -147,6 +147,15 @@ export function instrumentCockatiel(breaker: CockatielCircuitBreaker, options: C
   if ((options.bulkhead && !bulkhead) || (options.timeout && !timeout) || (options.retry && !retry))
     reportOnce('cockatiel:bad-policy', 'instrumentCockatiel(): a bulkhead, timeout or retry option is not a cockatiel policy; it was ignored.');
 
+  const key = `cockatiel "${name}" listener`;
+  // Shadow `execute` first: on a policy that cannot take own properties (frozen) nothing else is done.
+  let restoreExecute: () => void;
+  try {
+    restoreExecute = observeRefusals(breaker, contain(key, () => recorder.recordCall('rejected')));
+  } catch (error) {
+    reportOnce('cockatiel:frozen', `instrumentCockatiel(): the policy's execute cannot be wrapped (frozen?); nothing was bound: ${describeError(error)}`);
+    return noopBreakerHandle();
+  }
   const outcomes: CircuitBreakerOutcome[] = ['success', 'failure', 'timeout', 'rejected'];
   const recorder = new BreakerRecorder({
     name,
@@ -155,8 +164,8 @@ export function instrumentCockatiel(breaker: CockatielCircuitBreaker, options: C
     outcomes,
     recordDuration: options?.recordDuration !== false,
   });
-  const nameAttributes = { [ATTR.CIRCUIT_BREAKER_NAME]: name };
-  const key = `cockatiel "${name}" listener`;
+  // The name the series report under (`name#2` when another live breaker has `name`).
+  const nameAttributes = { [ATTR.CIRCUIT_BREAKER_NAME]: recorder.name };
   const subscriptions: { dispose(): void }[] = [
     breaker.onStateChange(
       contain(key, (state: number) => {
@@ -186,7 +195,6 @@ export function instrumentCockatiel(breaker: CockatielCircuitBreaker, options: C
       retry.onGiveUp(contain(key, () => addActiveSpanEvent(GIVE_UP_EVENT, nameAttributes))),
     );
   }
-  const restoreExecute = observeRefusals(breaker, contain(key, () => recorder.recordCall('rejected')));
   const handle = breakerHandle(recorder, () => {
     restoreExecute();
     for (const subscription of subscriptions) subscription.dispose();

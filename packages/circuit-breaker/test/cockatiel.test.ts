@@ -190,3 +190,16 @@ describe('instrumentCockatiel', () => {
     expect(instrumentCockatiel(breaker, {} as never).bound).toBe(false);
   });
 });
+
+describe('a cockatiel policy that cannot be wrapped', () => {
+  it('a frozen policy gets a no-op handle, nothing thrown, and its name stays free', async () => {
+    const name = uniqueName('frozen-policy');
+    const frozen = Object.freeze(circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(1) }));
+    let handle: ReturnType<typeof instrumentCockatiel> | undefined;
+    expect(() => (handle = instrumentCockatiel(frozen, { name }))).not.toThrow();
+    expect(handle!.bound).toBe(false);
+    const other = instrumentCockatiel(circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new ConsecutiveBreaker(1) }), { name });
+    expect(other.name).toBe(name);
+    other.unbind();
+  });
+});
