@@ -89,10 +89,16 @@ describe('the bind-once rule', () => {
     expect(reuseBinding(explicit, () => true)).toBe(explicit); // explicit handles are kept
     const automatic = bindAutomatically(() => noteNewBinding(fakeHandle()));
     expect(bindAutomatically(() => reuseBinding(automatic, () => true))).toBe(automatic); // zero-code never replaces
-    expect(reuseBinding(automatic, () => false)).toBe(automatic); // an explicit call asking nothing new keeps it
     expect(reuseBinding(automatic, () => true)).toBeUndefined(); // an explicit call with options replaces it
     expect(automatic.bound).toBe(false);
     expect(reuseBinding(automatic, () => true)).toBeUndefined(); // unbound: bind again
+
+    // An explicit call asking nothing new adopts the zero-code handle: it is the app's from then on,
+    // so a later explicit call with options cannot unbind the handle the app holds.
+    const adopted = bindAutomatically(() => noteNewBinding(fakeHandle()));
+    expect(reuseBinding(adopted, () => false)).toBe(adopted);
+    expect(reuseBinding(adopted, () => true)).toBe(adopted);
+    expect(adopted.bound).toBe(true);
   });
 });
 
