@@ -172,7 +172,7 @@ class StoreHistogram extends StoreInstrument<HistogramSeries, 'histogram'> imple
     series.count++;
     if (value < series.min) series.min = value;
     if (value > series.max) series.max = value;
-    if (series instanceof NativeHistogramSeries || this.store.exemplars) this.recordExtras(series, index, value, spanContext);
+    if (series.hasNativeBuckets || this.store.exemplars) this.recordExtras(series, index, value, spanContext);
   }
 
   /** Native buckets and exemplars: contained, so a fault there costs the extras, never the caller. */

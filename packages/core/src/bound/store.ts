@@ -150,6 +150,15 @@ export class HistogramSeries {
   }
 }
 
+/**
+ * Whether a histogram series keeps native buckets: on the prototypes (no memory per series), read as
+ * one property on the record path instead of an `instanceof`.
+ */
+export interface HistogramSeries {
+  readonly hasNativeBuckets: boolean;
+}
+Object.defineProperty(HistogramSeries.prototype, 'hasNativeBuckets', { value: false });
+
 /** A histogram series that also keeps exponential (native) buckets (see native-buckets.ts). */
 export class NativeHistogramSeries extends HistogramSeries implements NativeBucketState {
   nativeSchema: number;
@@ -166,6 +175,7 @@ export class NativeHistogramSeries extends HistogramSeries implements NativeBuck
     this.nativeSchema = native.schema;
   }
 }
+Object.defineProperty(NativeHistogramSeries.prototype, 'hasNativeBuckets', { value: true });
 
 export type Series = SumSeries | HistogramSeries;
 
