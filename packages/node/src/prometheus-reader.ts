@@ -1,7 +1,6 @@
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { InstrumentType, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { PrometheusExposition, type ExpositionOptions, type ScrapeResponse } from './prometheus/exposition.js';
-import { FALLBACK_FORMAT } from './prometheus/negotiate.js';
 
 /**
  * The pull reader behind `/metrics`: `@opentelemetry/exporter-prometheus`'s reader (cumulative, with
@@ -29,8 +28,4 @@ export class PrometheusPullReader extends PrometheusExporter {
     return this.exposition.respond(accept, acceptEncoding);
   }
 
-  /** Collects now and returns Prometheus text 0.0.4. */
-  async scrape(): Promise<string> {
-    return (await this.exposition.body(FALLBACK_FORMAT, false)).toString('utf8');
-  }
 }

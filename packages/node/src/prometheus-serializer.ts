@@ -2,8 +2,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { TimeSlicer } from '@otelkit/core';
 import { buildModel, type ModelOptions } from './prometheus/model.js';
 import { negotiateFormat } from './prometheus/negotiate.js';
-import { writeProtobuf } from './prometheus/protobuf.js';
-import { writeText } from './prometheus/text.js';
+import { writeExposition } from './prometheus/exposition.js';
 
 export { unitSuffix } from './prometheus/names.js';
 
@@ -35,7 +34,5 @@ export async function serializePrometheus(
   const format = negotiateFormat(options.accept);
   const slicer = new TimeSlicer(10);
   const model = await buildModel(resourceMetrics, options, slicer);
-  const strategy = options.translationStrategy ?? 'UnderscoreEscapingWithSuffixes';
-  const body = format.name === 'protobuf' ? await writeProtobuf(model, format, strategy, slicer) : await writeText(model, format, strategy, slicer);
-  return { contentType: format.contentType, body };
+  return { contentType: format.contentType, body: await writeExposition(model, format, options.translationStrategy, slicer) };
 }

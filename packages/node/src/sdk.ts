@@ -234,13 +234,6 @@ class RunningSdk implements OtelkitSdk {
     return pipeline;
   }
 
-  /** Prometheus text 0.0.4 of a collection now. */
-  async scrape(): Promise<string> {
-    const pipeline = await this.loadMetrics();
-    if (!pipeline?.prometheus) throw new Error('otelkit Prometheus metrics are not started');
-    return pipeline.prometheus.scrape();
-  }
-
   /** The answer to a `/metrics` request (format negotiated from its headers). */
   async respond(accept: string | undefined, acceptEncoding: string | undefined): Promise<ScrapeResponse> {
     const pipeline = await this.loadMetrics();

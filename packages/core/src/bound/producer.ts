@@ -193,7 +193,7 @@ function descriptor(stream: MetricStream) {
 }
 
 function metricData(stream: MetricStream, endTime: HrTime): MetricData | undefined {
-  const all = stream.overflow ? [...stream.series.values(), stream.overflow] : [...stream.series.values()];
+  const all = stream.allSeries();
   const startTime = hrTime(stream.startTimeMs);
   if (stream.definition.kind === 'histogram') {
     const points = (all as HistogramSeries[])
@@ -241,7 +241,7 @@ function metricData(stream: MetricStream, endTime: HrTime): MetricData | undefin
  */
 function exponentialData(stream: MetricStream, endTime: HrTime): ExponentialHistogramMetricData | undefined {
   if (stream.definition.kind !== 'histogram') return undefined;
-  const all = stream.overflow ? [...stream.series.values(), stream.overflow] : [...stream.series.values()];
+  const all = stream.allSeries();
   if (all.length === 0 || !all.every((series) => series instanceof NativeHistogramSeries)) return undefined;
   const startTime = hrTime(stream.startTimeMs);
   const points = (all as NativeHistogramSeries[])

@@ -81,6 +81,11 @@ export class MetricStream {
     this.boundaries = Object.freeze([...(definition.buckets ?? [])]);
   }
 
+  /** Every series, the overflow one last. */
+  allSeries(): Series[] {
+    return this.overflow ? [...this.series.values(), this.overflow] : [...this.series.values()];
+  }
+
   /**
    * The series of `attributes`: an existing one, a new one, or, once the stream holds
    * `cardinalityLimit - 1` sets (the SDK's rule), the overflow series.

@@ -6,6 +6,7 @@ import { buildModel, type ExpositionModel, type ModelOptions } from './model.js'
 import { acceptsGzip, negotiateFormat, type ExpositionFormat } from './negotiate.js';
 import { writeProtobuf } from './protobuf.js';
 import { writeText } from './text.js';
+import { DEFAULT_TRANSLATION_STRATEGY, type TranslationStrategy } from './names.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -74,11 +75,6 @@ export class PrometheusExposition {
     }
   }
 
-  /** The serialized (and optionally gzipped) body in `format`, from the shared collection. */
-  body(format: ExpositionFormat, compressed: boolean): Promise<Buffer> {
-    return this.bodyFrom(this.join(), format, compressed);
-  }
-
   /** The collection in flight, or a new one (released once its first body is done). */
   private join(): SharedScrape {
     if (this.shared !== undefined) return this.shared;
@@ -99,7 +95,9 @@ export class PrometheusExposition {
     const key = compressed ? `${format.contentType}+gzip` : format.contentType;
     let body = shared.bodies.get(key);
     if (body === undefined) {
-      body = shared.model.then((model) => this.serialize(model, format)).then((bytes) => (compressed ? gzip(bytes) : bytes));
+      body = shared.model
+        .then((model) => writeExposition(model, format, this.options.translationStrategy, new TimeSlicer(this.sliceMs)))
+        .then((bytes) => (compressed ? gzip(bytes) : bytes));
       shared.bodies.set(key, body);
       if (shared.bodies.size === 1) {
         const release = (): void => this.release(shared);
@@ -128,13 +126,16 @@ export class PrometheusExposition {
     this.reportedKinds.add(kind);
     reportOnce(`prometheus.collect.${kind}`, `a metric failed to collect and is left out of this scrape: ${text}`);
   }
+}
 
-  private async serialize(model: ExpositionModel, format: ExpositionFormat): Promise<Buffer> {
-    const slicer = new TimeSlicer(this.sliceMs);
-    const strategy = this.options.translationStrategy ?? 'UnderscoreEscapingWithSuffixes';
-    if (format.name === 'protobuf') return writeProtobuf(model, format, strategy, slicer);
-    return writeText(model, format, strategy, slicer);
-  }
+/** A model written in a negotiated format (protobuf, or one of the text formats), in slices. */
+export function writeExposition(
+  model: ExpositionModel,
+  format: ExpositionFormat,
+  strategy: TranslationStrategy = DEFAULT_TRANSLATION_STRATEGY,
+  slicer: TimeSlicer,
+): Promise<Buffer> {
+  return format.name === 'protobuf' ? writeProtobuf(model, format, strategy, slicer) : writeText(model, format, strategy, slicer);
 }
 
 const MAX_REPORTED_KINDS = 20;

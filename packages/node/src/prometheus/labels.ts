@@ -12,6 +12,12 @@ function valueText(value: AttributeValue): string {
 
 const MAX_REMEMBERED_NAMES = 10_000;
 
+/** Whether `name` is one of the resolved constant labels (their arrays may hold stale slots past `count`). */
+function isConstant(constants: ResolvedLabels, name: string): boolean {
+  const at = constants.names.indexOf(name);
+  return at >= 0 && at < constants.count;
+}
+
 /**
  * Turns attributes into label names and values for one exposition: names translated (strategy) then
  * escaped (negotiated scheme), each key once per exposition. Keys whose names come out equal
@@ -55,7 +61,7 @@ export class LabelResolver {
       const value = attributes[key];
       if (value === undefined) continue;
       const name = this.nameOf(key);
-      if (name === reserved || (constants !== undefined && constants.names.indexOf(name) >= 0 && constants.names.indexOf(name) < constants.count)) {
+      if (name === reserved || (constants !== undefined && isConstant(constants, name))) {
         reportOnce(`prometheus.reserved-label.${name}`, `attribute "${key}" would collide with otelkit's own "${name}" label and is left out of /metrics`);
         continue;
       }
@@ -81,7 +87,7 @@ export class LabelResolver {
       const value = attributes[key];
       if (value === undefined) continue;
       const name = this.nameOf(key);
-      if (name === reserved || constants?.names.slice(0, constants.count).includes(name)) continue;
+      if (name === reserved || (constants !== undefined && isConstant(constants, name))) continue;
       const list = merged.get(name) ?? [];
       list.push({ key, value: valueText(value) });
       merged.set(name, list);

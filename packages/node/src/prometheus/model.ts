@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { DataPoint, DataPointType, Histogram, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { POINT_EXTRAS, reportOnce, TimeSlicer, type PointExtras } from '@otelkit/core';
-import { translateMetricName, unitSuffix, type FamilyKind, type TranslationStrategy } from './names.js';
+import { DEFAULT_TRANSLATION_STRATEGY, translateMetricName, unitSuffix, type FamilyKind, type TranslationStrategy } from './names.js';
 
 // Values of the SDK's DataPointType enum: the serializer needs the SDK's types only, not its code.
 const HISTOGRAM = 0 as DataPointType.HISTOGRAM;
@@ -70,7 +70,7 @@ export async function buildModel(
   options: ModelOptions,
   slicer: TimeSlicer,
 ): Promise<ExpositionModel> {
-  const strategy = options.translationStrategy ?? 'UnderscoreEscapingWithSuffixes';
+  const strategy = options.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
   const families = new Map<string, Family>();
   const rejected = new Set<string>();
   const resource = resourceMetrics.resource.attributes;

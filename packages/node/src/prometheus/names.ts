@@ -14,6 +14,8 @@ export const TRANSLATION_STRATEGIES = [
 ] as const;
 /** How OpenTelemetry names become Prometheus names (see {@link TRANSLATION_STRATEGIES}). */
 export type TranslationStrategy = (typeof TRANSLATION_STRATEGIES)[number];
+/** The specification's default strategy. */
+export const DEFAULT_TRANSLATION_STRATEGY: TranslationStrategy = 'UnderscoreEscapingWithSuffixes';
 
 /** Prometheus' escaping schemes, as the `escaping=` parameter names them. */
 export const ESCAPING_SCHEMES = ['allow-utf-8', 'underscores', 'dots', 'values'] as const;
