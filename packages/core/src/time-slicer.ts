@@ -7,8 +7,6 @@
 export class TimeSlicer {
   private sliceStart = performance.now();
   private calls = 0;
-  /** Longest slice so far, in ms (for tests and benchmarks). */
-  longestMs = 0;
 
   constructor(
     private readonly sliceMs = 10,
@@ -24,14 +22,7 @@ export class TimeSlicer {
 
   /** Gives the event loop a turn, then starts a new slice. */
   async pause(): Promise<void> {
-    this.end();
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.sliceStart = performance.now();
-  }
-
-  /** Ends the current slice (its length counts in {@link longestMs}). */
-  end(): void {
-    const length = performance.now() - this.sliceStart;
-    if (length > this.longestMs) this.longestMs = length;
   }
 }
