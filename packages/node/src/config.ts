@@ -129,6 +129,20 @@ export type OtelkitConfig = {
   metricExportIntervalMs: number;
   /** `OTEL_METRIC_EXPORT_TIMEOUT`: ms a push may take (at most the interval). @default 30000 */
   metricExportTimeoutMs: number;
+  /** `OTEL_BSP_SCHEDULE_DELAY`: ms between two span exports of the batch processor. @default 5000 */
+  bspScheduleDelayMs: number;
+  /** `OTEL_BSP_EXPORT_TIMEOUT`: ms the batch processor waits for one export. @default 30000 */
+  bspExportTimeoutMs: number;
+  /** `OTEL_BSP_MAX_QUEUE_SIZE`: spans the batch processor holds; past it, spans are dropped and counted. @default 2048 */
+  bspMaxQueueSize: number;
+  /** `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`: spans per export (at most the queue size). @default 512 */
+  bspMaxExportBatchSize: number;
+  /**
+   * `OTELKIT_SDK_METRICS`: the SDK's own accounting, the semantic conventions' `otel.sdk.*` metrics
+   * (spans started and live, span processor queue and outcomes, exporter items and durations, metric
+   * reader collection duration). @default true
+   */
+  sdkMetrics: boolean;
 };
 
 const DEFAULTS: OtelkitConfig = {
@@ -171,6 +185,11 @@ const DEFAULTS: OtelkitConfig = {
   otlpMetricsTemporality: 'cumulative',
   metricExportIntervalMs: 60000,
   metricExportTimeoutMs: 30000,
+  bspScheduleDelayMs: 5000,
+  bspExportTimeoutMs: 30000,
+  bspMaxQueueSize: 2048,
+  bspMaxExportBatchSize: 512,
+  sdkMetrics: true,
 };
 
 /** The built-in defaults, for documentation and tests. */
@@ -261,6 +280,11 @@ export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; 
   );
   config.metricExportIntervalMs = reader.number('OTEL_METRIC_EXPORT_INTERVAL', DEFAULTS.metricExportIntervalMs, { min: 1, integer: true });
   config.metricExportTimeoutMs = reader.number('OTEL_METRIC_EXPORT_TIMEOUT', DEFAULTS.metricExportTimeoutMs, { min: 1, integer: true });
+  config.bspScheduleDelayMs = reader.number('OTEL_BSP_SCHEDULE_DELAY', DEFAULTS.bspScheduleDelayMs, { min: 0, integer: true });
+  config.bspExportTimeoutMs = reader.number('OTEL_BSP_EXPORT_TIMEOUT', DEFAULTS.bspExportTimeoutMs, { min: 1, integer: true });
+  config.bspMaxQueueSize = reader.number('OTEL_BSP_MAX_QUEUE_SIZE', DEFAULTS.bspMaxQueueSize, { min: 1, integer: true });
+  config.bspMaxExportBatchSize = reader.number('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', DEFAULTS.bspMaxExportBatchSize, { min: 1, integer: true });
+  config.sdkMetrics = reader.boolean('OTELKIT_SDK_METRICS', DEFAULTS.sdkMetrics);
   return { config, problems };
 }
 

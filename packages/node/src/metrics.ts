@@ -15,6 +15,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { createOtelkitMetricProducer, describeError, otelkitViews, reportOnce, type OtelkitMetricProducer } from '@otelkit/core';
 import type { OtelkitConfig } from './config.js';
+import type { MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
+import { accountExports } from './exporter-accounting.js';
 import { FilteringMetricExporter } from './filtering-exporter.js';
 import { PrometheusPullReader } from './prometheus-reader.js';
 
@@ -36,6 +38,7 @@ export function startMetrics(
   resource: Resource,
   producer: OtelkitMetricProducer,
   filter: (metricName: string) => boolean,
+  selfMetrics?: ApiMeterProvider,
 ): MetricsPipeline {
   const metricProducers = [producer];
   const exponential = config.otlpMetricsHistogramAggregation === 'base2_exponential_bucket_histogram';
@@ -62,7 +65,7 @@ export function startMetrics(
     } else if (name === 'console') {
       readers.push(periodic(new FilteringMetricExporter(new ConsoleMetricExporter(), filter), config, metricProducers));
     } else if (name === 'otlp') {
-      readers.push(periodic(new FilteringMetricExporter(new LazyOtlpMetricExporter(config), filter), config, otlpProducer ? [otlpProducer] : metricProducers));
+      readers.push(periodic(new FilteringMetricExporter(new LazyOtlpMetricExporter(config, selfMetrics), filter), config, otlpProducer ? [otlpProducer] : metricProducers));
     }
   }
   if (readers.length === 0) producer.detach();
@@ -70,6 +73,8 @@ export function startMetrics(
     resource,
     readers,
     views: otelkitViews({ deny: config.metricsDeny, cardinalityLimit: config.cardinalityLimit }),
+    // otel.sdk.metric_reader.collection.duration, per reader.
+    sdkMetricsEnabled: selfMetrics !== undefined,
   });
   return {
     provider,
@@ -126,8 +131,8 @@ class LazyOtlpMetricExporter implements PushMetricExporter {
   private readonly exponential: boolean;
   private readonly temporality: OtelkitConfig['otlpMetricsTemporality'];
 
-  constructor(config: OtelkitConfig) {
-    this.exporter = otlpMetricExporter(config);
+  constructor(config: OtelkitConfig, selfMetrics: ApiMeterProvider | undefined) {
+    this.exporter = otlpMetricExporter(config, selfMetrics);
     this.temporality = config.otlpMetricsTemporality;
     this.exponential = config.otlpMetricsHistogramAggregation === 'base2_exponential_bucket_histogram';
   }
@@ -161,17 +166,32 @@ class LazyOtlpMetricExporter implements PushMetricExporter {
   }
 }
 
-async function otlpMetricExporter(config: OtelkitConfig): Promise<PushMetricExporter | undefined> {
+async function otlpMetricExporter(config: OtelkitConfig, selfMetrics: ApiMeterProvider | undefined): Promise<PushMetricExporter | undefined> {
   const options = { ...(config.otlpMetricsEndpoint ? { url: config.otlpMetricsEndpoint } : {}), headers: config.otlpMetricsHeaders };
   try {
-    if (config.otlpMetricsProtocol === 'http/json') {
-      const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-http');
-      return new OTLPMetricExporter(options);
+    const json = config.otlpMetricsProtocol === 'http/json';
+    const { OTLPMetricExporter } = json
+      ? await import('@opentelemetry/exporter-metrics-otlp-http')
+      : await import('@opentelemetry/exporter-metrics-otlp-proto');
+    const exporter = new OTLPMetricExporter(options);
+    if (selfMetrics) {
+      accountExports<ResourceMetrics>(exporter, {
+        item: 'metric_data_point',
+        componentType: json ? 'otlp_http_json_metric_exporter' : 'otlp_http_metric_exporter',
+        url: config.otlpMetricsEndpoint ?? 'http://localhost:4318/v1/metrics',
+        countItems: countDataPoints,
+        meterProvider: selfMetrics,
+      });
     }
-    const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
-    return new OTLPMetricExporter(options);
+    return exporter;
   } catch (error) {
     reportOnce('metrics.otlp', `OTLP metric export is unavailable: ${describeError(error)}`);
     return undefined;
   }
+}
+
+function countDataPoints(metrics: ResourceMetrics): number {
+  let points = 0;
+  for (const scope of metrics.scopeMetrics) for (const metric of scope.metrics) points += metric.dataPoints.length;
+  return points;
 }

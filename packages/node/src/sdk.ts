@@ -25,6 +25,7 @@ import type { MetricsPipeline } from './metrics.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
 import { enabledBridges } from './module-bridges.js';
 import { installModuleHooks, registerInstrumentations } from './module-hooks.js';
+import { SelfMetricsMeterProvider } from './self-metrics.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
 import { startTracing, tracesExporterOf, type TracingPipeline } from './tracing.js';
 
@@ -140,6 +141,8 @@ class RunningSdk implements OtelkitSdk {
   private readonly cleanups: Array<() => void> = [];
   private readonly serviceMetrics: BridgeHandle;
   private readonly meterProvider = new DeferredMeterProvider();
+  /** What the SDK's components report their `otel.sdk.*` accounting to, when that is on. */
+  private readonly selfMetrics: SelfMetricsMeterProvider | undefined;
   private readonly producer: OtelkitMetricProducer;
   private readonly metricFilter: (metricName: string) => boolean;
   private readonly resource: (build?: (config: OtelkitConfig) => Resource) => Resource;
@@ -180,9 +183,10 @@ class RunningSdk implements OtelkitSdk {
         : undefined,
     });
     metrics.setGlobalMeterProvider(this.meterProvider);
+    this.selfMetrics = config.sdkMetrics ? new SelfMetricsMeterProvider(this.meterProvider) : undefined;
 
     const requestHeaders = config.httpRequestHeaders.map((h) => h.toLowerCase()).filter((h) => !NEVER_CAPTURED_HEADERS.includes(h));
-    this.tracing = startTracing(config, this.resource, requestHeaders);
+    this.tracing = startTracing(config, this.resource, requestHeaders, this.selfMetrics);
     this.cleanups.push(
       instrumentHttpServer({ trace: this.tracing.serverTrace, attach: this.tracing.attach, traceResponseHeader: config.traceResponseHeader }),
     );
@@ -226,7 +230,7 @@ class RunningSdk implements OtelkitSdk {
       import('./resource.js'),
       this.config.runtimeMetrics ? import('@opentelemetry/instrumentation-runtime-node') : undefined,
     ]);
-    const pipeline = startMetrics(this.config, this.resource(buildResource), this.producer, this.metricFilter);
+    const pipeline = startMetrics(this.config, this.resource(buildResource), this.producer, this.metricFilter, this.selfMetrics);
     this.meterProvider.setDelegate(pipeline.provider);
     if (runtime) {
       this.cleanups.push(registerInstrumentations({ instrumentations: [new runtime.RuntimeNodeInstrumentation()], meterProvider: pipeline.provider }));

@@ -15,9 +15,10 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import type { ContextManager, TextMapPropagator } from '@opentelemetry/api';
+import type { ContextManager, MeterProvider, TextMapPropagator } from '@opentelemetry/api';
 import { describeError, reportOnce } from '@otelkit/core';
 import type { OtelkitConfig, TracesExporterName } from './config.js';
+import { accountExports } from './exporter-accounting.js';
 
 /*
  * Span recording and export: the SDK tracer provider, samplers, the batch processor and exporters,
@@ -51,9 +52,9 @@ export function samplerFor(config: Pick<OtelkitConfig, 'sampler' | 'samplerRatio
  * - unset and no endpoint: none. Spans are still created (trace ids propagate and reach the
  *   `traceresponse` header) but nothing is sent; one info line says so.
  */
-export function spanExporterFor(config: OtelkitConfig, name: Exclude<TracesExporterName, 'none'>): SpanExporter {
+export function spanExporterFor(config: OtelkitConfig, name: Exclude<TracesExporterName, 'none'>, selfMetrics?: MeterProvider): SpanExporter {
   if (name === 'console') return new ConsoleSpanExporter();
-  return new LazyOtlpSpanExporter(config);
+  return new LazyOtlpSpanExporter(config, selfMetrics);
 }
 
 /**
@@ -64,8 +65,8 @@ export function spanExporterFor(config: OtelkitConfig, name: Exclude<TracesExpor
 class LazyOtlpSpanExporter implements SpanExporter {
   private readonly exporter: Promise<SpanExporter | undefined>;
 
-  constructor(config: OtelkitConfig) {
-    this.exporter = importOtlpSpanExporter(config);
+  constructor(config: OtelkitConfig, selfMetrics: MeterProvider | undefined) {
+    this.exporter = importOtlpSpanExporter(config, selfMetrics);
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -87,18 +88,27 @@ class LazyOtlpSpanExporter implements SpanExporter {
   }
 }
 
-async function importOtlpSpanExporter(config: OtelkitConfig): Promise<SpanExporter | undefined> {
+async function importOtlpSpanExporter(config: OtelkitConfig, selfMetrics: MeterProvider | undefined): Promise<SpanExporter | undefined> {
   const options = {
     ...(config.otlpTracesEndpoint ? { url: config.otlpTracesEndpoint } : {}),
     headers: config.otlpTracesHeaders,
   };
   try {
-    if (config.otlpTracesProtocol === 'http/json') {
-      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-      return new OTLPTraceExporter(options);
+    const json = config.otlpTracesProtocol === 'http/json';
+    const { OTLPTraceExporter } = json
+      ? await import('@opentelemetry/exporter-trace-otlp-http')
+      : await import('@opentelemetry/exporter-trace-otlp-proto');
+    const exporter = new OTLPTraceExporter(options);
+    if (selfMetrics) {
+      accountExports<ReadableSpan[]>(exporter, {
+        item: 'span',
+        componentType: json ? 'otlp_http_json_span_exporter' : 'otlp_http_span_exporter',
+        url: config.otlpTracesEndpoint ?? 'http://localhost:4318/v1/traces',
+        countItems: (spans) => spans.length,
+        meterProvider: selfMetrics,
+      });
     }
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
-    return new OTLPTraceExporter(options);
+    return exporter;
   } catch (error) {
     reportOnce('traces.otlp', `OTLP span export is unavailable: ${describeError(error)}`);
     return undefined;
@@ -113,9 +123,24 @@ export function startSpanExport(
   exporterName: Exclude<TracesExporterName, 'none'>,
   contextManager: ContextManager,
   propagator: TextMapPropagator,
+  selfMetrics: MeterProvider | undefined,
 ): { provider: NodeTracerProvider; instrumentations: Instrumentation[] } {
-  const exporter = spanExporterFor(config, exporterName);
-  const provider = new NodeTracerProvider({ resource, sampler: samplerFor(config), spanProcessors: [new BatchSpanProcessor(exporter)] });
+  const exporter = spanExporterFor(config, exporterName, selfMetrics);
+  const processor = new BatchSpanProcessor(exporter, {
+    scheduledDelayMillis: config.bspScheduleDelayMs,
+    exportTimeoutMillis: config.bspExportTimeoutMs,
+    maxQueueSize: config.bspMaxQueueSize,
+    maxExportBatchSize: config.bspMaxExportBatchSize,
+    // otel.sdk.processor.span.*: queue size and capacity, spans processed by outcome.
+    ...(selfMetrics ? { selfObsMeterProvider: selfMetrics } : {}),
+  });
+  const provider = new NodeTracerProvider({
+    resource,
+    sampler: samplerFor(config),
+    spanProcessors: [processor],
+    // otel.sdk.span.started and otel.sdk.span.live.
+    ...(selfMetrics ? { meterProvider: selfMetrics } : {}),
+  });
   provider.register({ contextManager, propagator });
   // Client spans, their traceparent and http.client.request.duration.
   return { provider, instrumentations: [new HttpInstrumentation(httpClientInstrumentationConfig())] };

@@ -2,7 +2,7 @@ import { context, diag, propagation, trace } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
-import type { TracerProvider } from '@opentelemetry/api';
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { OTELKIT_VERSION } from '@otelkit/core';
 import type { AttachContext } from './http-server.js';
 import { propagateToOutgoingRequests } from './outgoing-propagation.js';
@@ -52,7 +52,12 @@ export type TracingPipeline = {
  * Either way the context manager (AsyncLocalStorage) and the W3C trace-context and baggage
  * propagators are registered globally.
  */
-export function startTracing(config: OtelkitConfig, resource: () => Resource, requestHeaders: readonly string[]): TracingPipeline {
+export function startTracing(
+  config: OtelkitConfig,
+  resource: () => Resource,
+  requestHeaders: readonly string[],
+  selfMetrics?: MeterProvider,
+): TracingPipeline {
   const contextManager = new OtelkitContextManager();
   const attach: AttachContext = (ctx) => contextManager.enter(ctx);
   const exporterName = tracesExporterOf(config);
@@ -75,7 +80,7 @@ export function startTracing(config: OtelkitConfig, resource: () => Resource, re
   }
   const { startSpanExport } = require('./span-export.js') as typeof import('./span-export.js');
   const propagator = new W3CPropagator();
-  const { provider, instrumentations } = startSpanExport(config, resource(), exporterName, contextManager, propagator);
+  const { provider, instrumentations } = startSpanExport(config, resource(), exporterName, contextManager, propagator, selfMetrics);
   // instrumentation-http covers node:http clients; fetch and undici get their traceparent here.
   const stopPropagating = propagateToOutgoingRequests({ http: false, undici: true });
   return {

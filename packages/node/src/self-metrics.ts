@@ -1,0 +1,140 @@
+import type {
+  Attributes,
+  BatchObservableCallback,
+  Counter,
+  Gauge,
+  Histogram,
+  Meter,
+  MeterOptions,
+  MeterProvider,
+  MetricOptions,
+  Observable,
+  ObservableCounter,
+  ObservableGauge,
+  ObservableResult,
+  ObservableUpDownCounter,
+  UpDownCounter,
+} from '@opentelemetry/api';
+
+/** Attribute sets one self-metric keeps before the rest go to the overflow set, as the SDK's limit does. */
+const MAX_ATTRIBUTE_SETS = 200;
+const OVERFLOW: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+
+/**
+ * The meter provider otelkit hands the OpenTelemetry SDK's own components (tracer, batch span
+ * processor, OTLP exporters) for their `otel.sdk.*` self-observability metrics.
+ *
+ * Their counters and up-down counters are counted here as plain numbers per attribute set and
+ * reported through one asynchronous instrument each, of the same name, unit and description, on
+ * `target` (otelkit's meter provider). So:
+ * - a span start costs two map lookups and two additions, not two SDK measurements with attribute
+ *   hashing (the tracer counts every span it starts, the processor every span it handles);
+ * - nothing is buffered or dropped while the metrics SDK loads (asynchronous instruments are read
+ *   at collection), so "started = exported + dropped + queued" holds from the first span;
+ * - the filter, views and cardinality limit apply as to every other metric.
+ * Histograms and asynchronous instruments go to `target` unchanged.
+ */
+export class SelfMetricsMeterProvider implements MeterProvider {
+  private readonly meters = new Map<string, SelfMetricsMeter>();
+
+  constructor(private readonly target: MeterProvider) {}
+
+  getMeter(name: string, version?: string, options?: MeterOptions): Meter {
+    const key = `${name}\u0000${version ?? ''}`;
+    let meter = this.meters.get(key);
+    if (meter === undefined) {
+      meter = new SelfMetricsMeter(this.target.getMeter(name, version, options));
+      this.meters.set(key, meter);
+    }
+    return meter;
+  }
+}
+
+class SelfMetricsMeter implements Meter {
+  /** One sum per instrument name: SDK components create their instruments once per instance. */
+  private readonly sums = new Map<string, PlainSum>();
+
+  constructor(private readonly target: Meter) {}
+
+  createCounter(name: string, options?: MetricOptions): Counter {
+    return this.sum(name, options, 'counter');
+  }
+
+  createUpDownCounter(name: string, options?: MetricOptions): UpDownCounter {
+    return this.sum(name, options, 'updowncounter');
+  }
+
+  createHistogram(name: string, options?: MetricOptions): Histogram {
+    return this.target.createHistogram(name, options);
+  }
+
+  createGauge(name: string, options?: MetricOptions): Gauge {
+    return this.target.createGauge(name, options);
+  }
+
+  createObservableCounter(name: string, options?: MetricOptions): ObservableCounter {
+    return this.target.createObservableCounter(name, options);
+  }
+
+  createObservableUpDownCounter(name: string, options?: MetricOptions): ObservableUpDownCounter {
+    return this.target.createObservableUpDownCounter(name, options);
+  }
+
+  createObservableGauge(name: string, options?: MetricOptions): ObservableGauge {
+    return this.target.createObservableGauge(name, options);
+  }
+
+  addBatchObservableCallback(callback: BatchObservableCallback, observables: Observable[]): void {
+    this.target.addBatchObservableCallback(callback, observables);
+  }
+
+  removeBatchObservableCallback(callback: BatchObservableCallback, observables: Observable[]): void {
+    this.target.removeBatchObservableCallback(callback, observables);
+  }
+
+  private sum(name: string, options: MetricOptions | undefined, kind: 'counter' | 'updowncounter'): PlainSum {
+    let sum = this.sums.get(name);
+    if (sum === undefined) {
+      sum = new PlainSum(kind === 'counter');
+      const reported =
+        kind === 'counter' ? this.target.createObservableCounter(name, options) : this.target.createObservableUpDownCounter(name, options);
+      const counted = sum;
+      reported.addCallback((result) => counted.observe(result));
+      this.sums.set(name, sum);
+    }
+    return sum;
+  }
+}
+
+type Point = { readonly attributes: Attributes; value: number };
+
+/** A counter or up-down counter kept as a number per attribute set, read at collection. */
+export class PlainSum implements Counter, UpDownCounter {
+  private readonly points = new Map<string, Point>();
+
+  constructor(private readonly monotonic: boolean) {}
+
+  add(value: number, attributes: Attributes = {}): void {
+    // The SDK's components pass finite counts; anything else would poison the sum.
+    if (!Number.isFinite(value) || (this.monotonic && value < 0)) return;
+    let key = '';
+    for (const name in attributes) key += `${name}\u0001${String(attributes[name])}\u0002`;
+    let point = this.points.get(key);
+    if (point === undefined) {
+      if (this.points.size >= MAX_ATTRIBUTE_SETS) {
+        key = '\u0000overflow';
+        point = this.points.get(key);
+      }
+      if (point === undefined) {
+        point = { attributes: key === '\u0000overflow' ? OVERFLOW : { ...attributes }, value: 0 };
+        this.points.set(key, point);
+      }
+    }
+    point.value += value;
+  }
+
+  /** Reports every attribute set's total. */
+  observe(result: ObservableResult): void {
+    for (const point of this.points.values()) result.observe(point.value, point.attributes);
+  }
+}
