@@ -45,7 +45,7 @@ export {
 } from './catalog/pool.js';
 export { METRIC_CATALOG } from './catalog/index.js';
 export { createInstrument, type InstrumentByKind } from './instruments.js';
-export { bindCounter, bindHistogram, type BindOptions, type BoundCounter, type BoundHistogram } from './bound/instruments.js';
+export { bindCounter, bindHistogram, countInvalidMeasurement, type BindOptions, type BoundCounter, type BoundHistogram } from './bound/instruments.js';
 export {
   createOtelkitMetricProducer,
   POINT_EXTRAS,

@@ -11,6 +11,7 @@ import type {
   ObservableCallback,
 } from '@opentelemetry/api';
 import { reportOnce } from '@otelkit/core';
+import { validCounter, validGauge, validHistogram, validUpDownCounter } from './valid-measurements.js';
 
 /** Measurements of synchronous instruments kept while the SDK loads; past this they are dropped and counted. */
 const MAX_BUFFERED_MEASUREMENTS = 10_000;
@@ -35,11 +36,11 @@ export class DeferredMeterProvider implements MeterProvider {
   private buffered = 0;
 
   getMeter(name: string, version?: string, options?: MeterOptions): Meter {
-    if (this.delegate) return this.delegate.getMeter(name, version, options);
     const key = `${name}\u0000${version ?? ''}\u0000${options?.schemaUrl ?? ''}`;
     let meter = this.meters.get(key);
     if (meter === undefined) {
       meter = new DeferredMeter(this, name, version, options);
+      if (this.delegate) meter.setDelegate(this.delegate);
       this.meters.set(key, meter);
     }
     return meter;
@@ -81,17 +82,18 @@ class DeferredMeter implements Meter {
     private readonly options: MeterOptions | undefined,
   ) {}
 
+  // Synchronous instruments check their values (valid-measurements.ts), before and after the SDK loads.
   createCounter(name: string, options?: MetricOptions) {
-    return this.delegate?.createCounter(name, options) ?? this.sync('counter', name, options);
+    return validCounter(name, this.delegate?.createCounter(name, options) ?? this.sync('counter', name, options));
   }
   createUpDownCounter(name: string, options?: MetricOptions) {
-    return this.delegate?.createUpDownCounter(name, options) ?? this.sync('updowncounter', name, options);
+    return validUpDownCounter(name, this.delegate?.createUpDownCounter(name, options) ?? this.sync('updowncounter', name, options));
   }
   createHistogram(name: string, options?: MetricOptions) {
-    return this.delegate?.createHistogram(name, options) ?? this.sync('histogram', name, options);
+    return validHistogram(name, this.delegate?.createHistogram(name, options) ?? this.sync('histogram', name, options));
   }
   createGauge(name: string, options?: MetricOptions) {
-    return this.delegate?.createGauge(name, options) ?? this.sync('gauge', name, options);
+    return validGauge(name, this.delegate?.createGauge(name, options) ?? this.sync('gauge', name, options));
   }
   createObservableCounter(name: string, options?: MetricOptions) {
     return this.delegate?.createObservableCounter(name, options) ?? this.observable('observable-counter', name, options);

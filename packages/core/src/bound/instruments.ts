@@ -64,9 +64,20 @@ export function bindHistogram(definition: MetricDefinition<'histogram'>, attribu
 
 const DEFAULT_SCOPE = '@otelkit/core';
 
-function invalid(store: MetricStore, name: string, value: number): void {
+/**
+ * Counts a measurement dropped because its value was invalid (negative where the instrument only
+ * adds, NaN, infinite) in `otelkit.metric.measurements.invalid`, and reports it once per instrument
+ * and kind of value (negative, NaN, infinite). For instruments that record through otelkit's
+ * meter provider; bound instruments do this themselves.
+ */
+export function countInvalidMeasurement(instrumentName: string, value: number): void {
+  countInvalid(metricStore(), instrumentName, value);
+}
+
+function countInvalid(store: MetricStore, name: string, value: number): void {
   store.invalidMeasurements++;
-  reportOnce(`bound.invalid.${name}`, `${name}: dropped the invalid measurement ${String(value)} (counted in otelkit.metric.measurements.invalid)`);
+  const kind = Number.isNaN(value) ? 'NaN' : value === Infinity || value === -Infinity ? 'infinite' : 'negative';
+  reportOnce(`invalid.${kind}.${name}`, `${name}: dropped the ${kind} measurement ${String(value)} (later ones are dropped silently and counted in otelkit.metric.measurements.invalid)`);
 }
 
 /**
@@ -89,7 +100,7 @@ abstract class StoreInstrument<S extends SumSeries | HistogramSeries, K extends 
   /** Whether `value` may be recorded; an invalid one is counted and reported once. */
   protected valid(value: number): boolean {
     if (value >= 0 && value !== Infinity) return true;
-    invalid(this.store, this.definition.name, value);
+    countInvalid(this.store, this.definition.name, value);
     return false;
   }
 
