@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import protobuf from 'protobufjs';
 
 const PROTO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'node', 'test', 'fixtures', 'otlp-proto');
@@ -19,7 +19,7 @@ const TraceResponse = root.lookupType('opentelemetry.proto.collector.trace.v1.Ex
  * - `status`: that HTTP status, with `Retry-After` when given;
  * - `slow`: answers 200 after `delayMs`;
  * - `huge`: 200 with a body of `bytes` bytes, streamed;
- * - `gzip-bomb`: 200 with `Content-Encoding: gzip` and a small body that inflates to `inflatedBytes`;
+ * - `gzip-bomb`: 200 with `Content-Encoding: gzip` and `body`, small but inflating to far more ({@link buildGzipBomb});
  * - `partial`: 200 with `partial_success.rejected_spans` = min(rejected, spans in the request).
  */
 export type CollectorMode =
@@ -28,7 +28,7 @@ export type CollectorMode =
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'huge'; bytes: number }
-  | { kind: 'gzip-bomb'; inflatedBytes: number }
+  | { kind: 'gzip-bomb'; body: Buffer }
   | { kind: 'partial'; rejected: number };
 
 export type FakeCollector = {
@@ -103,9 +103,8 @@ export async function startFakeCollector(initial: CollectorMode = { kind: 'ok' }
         return;
       case 'gzip-bomb': {
         collector.spansAccepted += spans;
-        const bomb = gzipSync(Buffer.alloc(current.inflatedBytes), { level: 9 });
-        res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip', 'content-length': bomb.length });
-        res.end(bomb);
+        res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip', 'content-length': current.body.length });
+        res.end(current.body);
         return;
       }
       case 'partial': {
@@ -162,4 +161,22 @@ function countSpans(body: Buffer, contentType: string): number {
   } catch {
     return 0;
   }
+}
+
+/** A gzip body that inflates to `inflatedBytes` zero bytes (deflated in 1 MiB steps, never held inflated). */
+export async function buildGzipBomb(inflatedBytes: number): Promise<Buffer> {
+  const gzip = createGzip({ level: 9 });
+  const parts: Buffer[] = [];
+  gzip.on('data', (part: Buffer) => parts.push(part));
+  const done = new Promise<void>((resolve, reject) => {
+    gzip.once('end', resolve);
+    gzip.once('error', reject);
+  });
+  const chunk = Buffer.alloc(1024 * 1024);
+  for (let left = inflatedBytes; left > 0; left -= chunk.length) {
+    if (!gzip.write(left >= chunk.length ? chunk : chunk.subarray(0, left))) await new Promise((resolve) => gzip.once('drain', resolve));
+  }
+  gzip.end();
+  await done;
+  return Buffer.concat(parts);
 }

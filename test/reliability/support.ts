@@ -55,7 +55,7 @@ export async function startApp(fixture: string, env: Record<string, string>, nod
   };
 }
 
-export type AppStats = { unhandledRejections: number; uncaughtExceptions: number; handled: number; heapUsed: number; rss: number };
+export type AppStats = { unhandledRejections: number; uncaughtExceptions: number; handled: number; heapUsed: number; rss: number; arrayBuffers: number; external: number };
 
 export async function appStats(app: App): Promise<AppStats> {
   return (await (await fetch(`http://127.0.0.1:${app.port}/__stats`)).json()) as AppStats;

@@ -6,7 +6,6 @@ import type { Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
-  BatchSpanProcessor,
   ConsoleSpanExporter,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
@@ -19,6 +18,7 @@ import type { ContextManager, MeterProvider, TextMapPropagator } from '@opentele
 import { describeError, reportOnce } from '@otelkit/core';
 import type { OtelkitConfig, TracesExporterName } from './config.js';
 import { accountExports } from './exporter-accounting.js';
+import { SpanBatcher } from './span-batcher.js';
 
 /*
  * Span recording and export: the SDK tracer provider, samplers, the batch processor and exporters,
@@ -126,13 +126,13 @@ export function startSpanExport(
   selfMetrics: MeterProvider | undefined,
 ): { provider: NodeTracerProvider; instrumentations: Instrumentation[] } {
   const exporter = spanExporterFor(config, exporterName, selfMetrics);
-  const processor = new BatchSpanProcessor(exporter, {
-    scheduledDelayMillis: config.bspScheduleDelayMs,
-    exportTimeoutMillis: config.bspExportTimeoutMs,
+  // otelkit's batch processor (span-batcher.ts says why not the SDK's), with otel.sdk.processor.span.*.
+  const processor = new SpanBatcher(exporter, {
+    scheduledDelayMs: config.bspScheduleDelayMs,
+    exportTimeoutMs: config.bspExportTimeoutMs,
     maxQueueSize: config.bspMaxQueueSize,
     maxExportBatchSize: config.bspMaxExportBatchSize,
-    // otel.sdk.processor.span.*: queue size and capacity, spans processed by outcome.
-    ...(selfMetrics ? { selfObsMeterProvider: selfMetrics } : {}),
+    ...(selfMetrics ? { selfMetrics } : {}),
   });
   const provider = new NodeTracerProvider({
     resource,
