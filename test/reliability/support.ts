@@ -16,9 +16,10 @@ export type App = {
 };
 
 /** Starts a fixture under `--import @otelkit/node/register` (and `--expose-gc`), waits for `LISTENING <port>`. */
-export async function startApp(fixture: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<App> {
+export async function startApp(fixture: string, env: Record<string, string>, options: { preload?: boolean } = {}): Promise<App> {
   const metricsPort = env.OTEL_EXPORTER_PROMETHEUS_PORT ? Number(env.OTEL_EXPORTER_PROMETHEUS_PORT) : await freePort();
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, '--import', '@otelkit/node/register', join(RELIABILITY_FIXTURES, fixture)], {
+  const preload = options.preload === false ? [] : ['--import', '@otelkit/node/register'];
+  const child = spawn(process.execPath, ['--expose-gc', ...preload, join(RELIABILITY_FIXTURES, fixture)], {
     cwd: RELIABILITY_FIXTURES,
     env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

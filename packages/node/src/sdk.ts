@@ -208,10 +208,28 @@ class RunningSdk implements OtelkitSdk {
     if (config.handleSignals) {
       this.cleanups.push(flushOnSignals(() => this.forceFlush(), () => this.shutdown(), config.shutdownTimeoutMs));
     }
+    this.cleanups.push(this.flushBeforeExit());
     // The metrics SDK is the exporters' machinery: it loads when first used (a scrape, a flush,
     // shutdown) or a second after start, whichever comes first, so it is never on the app's start-up
     // path. Unref'd: a process that is done by then never loads it.
     this.loadTimer = setTimeout(() => void this.loadMetrics(), METRICS_SDK_LOAD_DELAY_MS).unref();
+  }
+
+  /**
+   * When the event loop runs dry (a script that is done, a server that closed), exports what is
+   * buffered once: spans waiting in the batch processor, and metrics if something pushes them (OTLP,
+   * console). The export keeps the process alive only as long as it takes; a Prometheus-only process
+   * that never loaded the metrics SDK does not load it for this.
+   */
+  private flushBeforeExit(): () => void {
+    const pushesMetrics = this.config.metricsExporters.some((name) => name === 'otlp' || name === 'console');
+    const listener = (): void => {
+      process.removeListener('beforeExit', listener);
+      const metricsFlush = this.metricsLoad !== undefined || pushesMetrics ? this.loadMetrics().then((pipeline) => pipeline?.provider.forceFlush()) : undefined;
+      void Promise.allSettled([this.tracing.forceFlush(), metricsFlush]);
+    };
+    process.on('beforeExit', listener);
+    return () => process.removeListener('beforeExit', listener);
   }
 
   /** The metrics pipeline, loading it now if it is not loaded yet. Never rejects. */
