@@ -9,7 +9,7 @@ export type { InstrumentKind, MetricDefinition, MetricStability } from './catalo
 export { HTTP_SERVER_ACTIVE_REQUESTS, HTTP_SERVER_REQUEST_DURATION } from './catalog/http.js';
 export { PROCESS_UPTIME, SERVICE_STARTS } from './catalog/service.js';
 export { OPERATION_DURATION } from './catalog/operation.js';
-export { INVALID_MEASUREMENTS } from './catalog/otelkit.js';
+export { DROPPED_MEASUREMENTS, INVALID_MEASUREMENTS } from './catalog/otelkit.js';
 export {
   CIRCUIT_BREAKER_CALL_DURATION,
   CIRCUIT_BREAKER_CALLS,

@@ -384,20 +384,23 @@ class EnvReader {
     const value = this.raw(name);
     const result: Record<string, string> = {};
     if (value === undefined) return result;
+    // One problem per variable, however many pairs are bad.
+    let problem: string | undefined;
     for (const pair of value.split(',')) {
       if (pair.trim() === '') continue;
       const at = pair.indexOf('=');
       const key = at > 0 ? pair.slice(0, at).trim() : '';
       if (!key) {
-        this.bad(name, value, 'key=value pairs separated by commas', 'the valid pairs only', secret);
+        problem ??= 'key=value pairs separated by commas';
         continue;
       }
       try {
         result[key] = decodeURIComponent(pair.slice(at + 1).trim());
       } catch {
-        this.bad(name, value, 'percent-encoded values', 'the valid pairs only', secret);
+        problem ??= 'percent-encoded values';
       }
     }
+    if (problem !== undefined) this.bad(name, value, problem, 'the valid pairs only', secret);
     return result;
   }
 }

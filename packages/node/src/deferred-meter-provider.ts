@@ -10,11 +10,13 @@ import type {
   Observable,
   ObservableCallback,
 } from '@opentelemetry/api';
-import { reportOnce } from '@otelkit/core';
+import { describeError, reportOnce } from '@otelkit/core';
 import { validCounter, validGauge, validHistogram, validUpDownCounter } from './valid-measurements.js';
 
 /** Measurements of synchronous instruments kept while the SDK loads; past this they are dropped and counted. */
 const MAX_BUFFERED_MEASUREMENTS = 10_000;
+/** Buffered measurements past which the SDK is asked to load at once (`onPressure`). */
+const PRESSURE_MEASUREMENTS = 1_000;
 
 type SyncKind = 'counter' | 'updowncounter' | 'histogram' | 'gauge';
 type ObservableKind = 'observable-counter' | 'observable-updowncounter' | 'observable-gauge';
@@ -35,6 +37,9 @@ export class DeferredMeterProvider implements MeterProvider {
   dropped = 0;
   private buffered = 0;
 
+  /** @param onPressure called once, when 1,000 measurements wait: the SDK should load now. */
+  constructor(private readonly onPressure: () => void = () => undefined) {}
+
   getMeter(name: string, version?: string, options?: MeterOptions): Meter {
     const key = `${name}\u0000${version ?? ''}\u0000${options?.schemaUrl ?? ''}`;
     let meter = this.meters.get(key);
@@ -52,7 +57,7 @@ export class DeferredMeterProvider implements MeterProvider {
     this.delegate = provider;
     for (const meter of this.meters.values()) meter.setDelegate(provider);
     if (this.dropped > 0) {
-      reportOnce('deferred-meter.dropped', `${this.dropped} measurements taken before the metrics SDK loaded were dropped (buffer full)`);
+      reportOnce('deferred-meter.dropped', `${this.dropped} measurements taken before the metrics SDK loaded were dropped (buffer full); counted in otelkit.metric.measurements.dropped`);
     }
   }
 
@@ -62,7 +67,13 @@ export class DeferredMeterProvider implements MeterProvider {
       this.dropped++;
       return false;
     }
-    this.buffered++;
+    if (++this.buffered === PRESSURE_MEASUREMENTS) {
+      try {
+        this.onPressure();
+      } catch (error) {
+        reportOnce('deferred-meter.pressure', `could not load the metrics SDK early: ${describeError(error)}`);
+      }
+    }
     return true;
   }
 }

@@ -16,6 +16,44 @@ export function registerInstrumentations(
   return (require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation')).registerInstrumentations(options);
 }
 
+type PatchFunction = (exports: unknown, version?: string) => unknown;
+type ModuleDefinition = { name?: string; patch?: PatchFunction; unpatch?: PatchFunction; files?: ModuleDefinition[] };
+
+/**
+ * Makes an instrumentation's patches unable to break the app: @opentelemetry/instrumentation (0.223)
+ * calls a module definition's `patch` inside the app's `require`/`import` with no guard, so one that
+ * throws fails the app's load of that module. Each `patch` and `unpatch` of the definitions the
+ * instrumentation registered (its `_modules`, read by its require hooks at load time) now catches,
+ * reports once, and leaves the module as it was loaded.
+ */
+export function containPatches(instrumentation: Instrumentation): void {
+  const definitions = (instrumentation as unknown as { _modules?: unknown })._modules;
+  if (!Array.isArray(definitions)) return;
+  const guard = (definition: ModuleDefinition, key: 'patch' | 'unpatch'): void => {
+    const original = definition[key];
+    if (typeof original !== 'function') return;
+    definition[key] = function contained(this: unknown, exports: unknown, version?: string) {
+      try {
+        return original.call(this, exports, version);
+      } catch (error) {
+        reportOnce(
+          `instrumentation.${key}.${instrumentation.instrumentationName}.${definition.name ?? ''}`,
+          `${instrumentation.instrumentationName} failed to ${key} ${definition.name ?? 'a module'} (left as loaded): ${describeError(error)}`,
+        );
+        return exports;
+      }
+    };
+  };
+  for (const definition of definitions as ModuleDefinition[]) {
+    guard(definition, 'patch');
+    guard(definition, 'unpatch');
+    for (const file of definition.files ?? []) {
+      guard(file, 'patch');
+      guard(file, 'unpatch');
+    }
+  }
+}
+
 /** What {@link installModuleHooks} hooks. */
 export type ModuleHooksOptions = {
   /** The zero-code bridges left on. */
@@ -41,6 +79,7 @@ export function installModuleHooks(options: ModuleHooksOptions): () => void {
   const providers = { ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}), meterProvider: options.meterProvider };
   const cleanups = [hookModuleBridges(options.bridges, esm)];
   if (options.instrumentations.length > 0) {
+    for (const instrumentation of options.instrumentations) containPatches(instrumentation);
     cleanups.push(registerInstrumentations({ instrumentations: [...options.instrumentations], ...providers }));
     // Without the ESM loader, an ES module's `import http from 'node:http'` reaches no require hook.
     if (!esm) requireHttpBuiltins();

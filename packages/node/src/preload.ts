@@ -9,9 +9,11 @@ import { BUILTIN_MODULE_BRIDGES } from './bridges.js';
 import { configFromEnv } from './config.js';
 import { markEsmLoaderRegistered, needsEsmLoader } from './esm-loader.js';
 import { enabledBridges } from './module-bridges.js';
-import { start } from './sdk.js';
+import { setDiagLogger, start } from './sdk.js';
 
 const { config } = configFromEnv();
+// Diagnostics from the first check on (the ESM loader decision reads the app's package.json).
+setDiagLogger(config.logLevel);
 const bridges = enabledBridges(BUILTIN_MODULE_BRIDGES, config.bridgesDisabled);
 const acknowledged = needsEsmLoader(config.esmLoader, process.argv[1], bridges) ? await registerEsmLoader() : undefined;
 if (acknowledged) markEsmLoaderRegistered();

@@ -4,7 +4,10 @@ import { diag, DiagLogLevel, metrics } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import {
+  createInstrument,
   createMetricNameFilter,
+  DROPPED_MEASUREMENTS,
+  OTELKIT_VERSION,
   createOtelkitMetricProducer,
   describeError,
   registerServiceMetrics,
@@ -140,7 +143,8 @@ class RunningSdk implements OtelkitSdk {
   private readonly endpoints: EndpointServer;
   private readonly cleanups: Array<() => void> = [];
   private readonly serviceMetrics: BridgeHandle;
-  private readonly meterProvider = new DeferredMeterProvider();
+  // A burst of API measurements before the SDK is there loads it at once (see loadMetrics).
+  private readonly meterProvider = new DeferredMeterProvider(() => void this.loadMetrics());
   /** What the SDK's components report their `otel.sdk.*` accounting to, when that is on. */
   private readonly selfMetrics: SelfMetricsMeterProvider | undefined;
   private readonly producer: OtelkitMetricProducer;
@@ -199,6 +203,7 @@ class RunningSdk implements OtelkitSdk {
       }),
     );
     this.serviceMetrics = registerServiceMetrics();
+    this.reportDroppedMeasurements();
 
     const respond: ScrapeResponder | undefined = config.metricsExporters.includes('prometheus')
       ? (accept, acceptEncoding) => this.respond(accept, acceptEncoding)
@@ -230,6 +235,14 @@ class RunningSdk implements OtelkitSdk {
     };
     process.on('beforeExit', listener);
     return () => process.removeListener('beforeExit', listener);
+  }
+
+  /** `otelkit.metric.measurements.dropped`: what the deferred meter provider could not hold, once there is any. */
+  private reportDroppedMeasurements(): void {
+    const provider = this.meterProvider;
+    createInstrument(provider.getMeter('@otelkit/node', OTELKIT_VERSION), DROPPED_MEASUREMENTS).addCallback((result) => {
+      if (provider.dropped > 0) result.observe(provider.dropped);
+    });
   }
 
   /** The metrics pipeline, loading it now if it is not loaded yet. Never rejects. */
@@ -317,7 +330,8 @@ const LOG_LEVELS: Record<OtelkitConfig['logLevel'], DiagLogLevel> = {
   all: DiagLogLevel.ALL,
 };
 
-function setDiagLogger(level: OtelkitConfig['logLevel']): void {
+/** Sends diagnostics at `level` and above to stderr (the preload calls it before its first check). */
+export function setDiagLogger(level: OtelkitConfig['logLevel']): void {
   if (level === 'none') return;
   diag.setLogger(new StderrDiagLogger(), { logLevel: LOG_LEVELS[level], suppressOverrideMessage: true });
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
+import { describeError, reportOnce } from '@otelkit/core';
 
 /**
  * The `name` and `version` of the package.json nearest to the app's entry script (`process.argv[1]`),
@@ -24,11 +25,14 @@ export function nearestPackageJson(file: string, accept: (json: Record<string, u
   let folder = dirname(file);
   const { root } = parse(folder);
   for (;;) {
+    const path = join(folder, 'package.json');
     try {
-      const json = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as Record<string, unknown>;
+      const json = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
       if (accept(json)) return json;
-    } catch {
-      // no (readable) package.json here: keep walking up
+    } catch (error) {
+      // None here: keep walking up. One that is there but unreadable or not JSON is said once.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') reportOnce(`package-json.${path}`, `could not read ${path} (${describeError(error)}); not taking the service name or version from it`);
     }
     if (folder === root) return undefined;
     folder = dirname(folder);

@@ -13,3 +13,17 @@ export const INVALID_MEASUREMENTS: MetricDefinition<'counter'> = Object.freeze({
   attributes: [],
   stability: 'otelkit',
 });
+
+/**
+ * `otelkit.metric.measurements.dropped`: measurements made through the OpenTelemetry API in the moments
+ * before `@otelkit/node` has loaded the metrics SDK, past the 10,000 it holds for them; counted so that
+ * even that loss is not silent.
+ */
+export const DROPPED_MEASUREMENTS: MetricDefinition<'observable-counter'> = Object.freeze({
+  name: 'otelkit.metric.measurements.dropped',
+  kind: 'observable-counter',
+  unit: '{measurement}',
+  description: 'Measurements made through the API while the metrics SDK was loading that found its 10,000-measurement buffer full and were dropped.',
+  attributes: [],
+  stability: 'otelkit',
+});
