@@ -33,6 +33,8 @@ export type CollectorMode =
 
 export type FakeCollector = {
   url: string;
+  /** Set by whoever stopped it (a test flapping a collector). */
+  stopped?: boolean;
   /** Spans in requests answered 200 (the ones the collector accepted, rejected ones included). */
   spansAccepted: number;
   /** Spans in every request received, whatever the answer. */
@@ -43,7 +45,10 @@ export type FakeCollector = {
   openSockets: () => number;
   maxOpenSockets: number;
   setMode(mode: CollectorMode): void;
+  /** Closes at once: open sockets are destroyed, requests in progress get no answer. */
   close(): Promise<void>;
+  /** Goes away as a collector that is shut down does: no new connections, requests in progress answered. */
+  stop(): Promise<void>;
 };
 
 /**
@@ -66,6 +71,11 @@ export async function startFakeCollector(initial: CollectorMode = { kind: 'ok' }
     close: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    stop: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
     },
   };
   const server = createServer((req, res) => void answer(req, res));

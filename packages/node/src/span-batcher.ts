@@ -130,11 +130,8 @@ export class SpanBatcher implements SpanProcessor {
   /** Exports one batch (after the export in progress, if any). */
   private exportNext(): Promise<void> {
     const previous = this.exporting;
-    const next = (async () => {
-      await previous;
-      const batch = this.queue.splice(0, this.batchSize);
-      if (batch.length > 0) await this.exportBatch(batch);
-    })();
+    // With nothing in progress the batch leaves the queue now, so the queue has room at once.
+    const next = previous === undefined ? this.exportQueued() : previous.then(() => this.exportQueued());
     this.exporting = next;
     void next.finally(() => {
       if (this.exporting !== next) return;
@@ -143,6 +140,11 @@ export class SpanBatcher implements SpanProcessor {
       else if (this.queue.length > 0) this.exportSoon(this.options.scheduledDelayMs);
     });
     return next;
+  }
+
+  private exportQueued(): Promise<void> {
+    const batch = this.queue.splice(0, this.batchSize);
+    return batch.length > 0 ? this.exportBatch(batch) : Promise.resolve();
   }
 
   private exportBatch(batch: ReadableSpan[]): Promise<void> {
