@@ -257,6 +257,14 @@ function httpVariants(sinkPort) {
       check: checkTraceResponse,
       usesSink: true,
     },
+    {
+      // The same without the SDK's own accounting (otel.sdk.*), to show what that costs.
+      name: 'otelkit-otlp-noself',
+      args: [...otelkitPreload, hello],
+      env: { ...OTELKIT_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`, OTELKIT_SDK_METRICS: 'false' },
+      check: checkTraceResponse,
+      usesSink: true,
+    },
   ];
 }
 

@@ -107,34 +107,54 @@ class SelfMetricsMeter implements Meter {
 }
 
 type Point = { readonly attributes: Attributes; value: number };
+/** A step of the lookup: by attribute name, then by value, down to the point of that attribute set. */
+type Step = { point?: Point; next?: Map<unknown, Step> };
 
-/** A counter or up-down counter kept as a number per attribute set, read at collection. */
+/**
+ * A counter or up-down counter kept as a number per attribute set, read at collection. The SDK's
+ * components pass a fresh attribute object on every call, so the set is found by walking its names
+ * and values through nested maps (no key string built, no allocation once the set is known).
+ */
 export class PlainSum implements Counter, UpDownCounter {
-  private readonly points = new Map<string, Point>();
+  private readonly root: Step = {};
+  private readonly points: Point[] = [];
+  private overflow: Point | undefined;
 
   constructor(private readonly monotonic: boolean) {}
 
   add(value: number, attributes: Attributes = {}): void {
     // The SDK's components pass finite counts; anything else would poison the sum.
-    if (!Number.isFinite(value) || (this.monotonic && value < 0)) return;
-    let key = '';
-    for (const name in attributes) key += `${name}\u0001${String(attributes[name])}\u0002`;
-    let point = this.points.get(key);
-    if (point === undefined) {
-      if (this.points.size >= MAX_ATTRIBUTE_SETS) {
-        key = '\u0000overflow';
-        point = this.points.get(key);
-      }
-      if (point === undefined) {
-        point = { attributes: key === '\u0000overflow' ? OVERFLOW : { ...attributes }, value: 0 };
-        this.points.set(key, point);
-      }
-    }
-    point.value += value;
+    if (!(value - value === 0) || (this.monotonic && value < 0)) return;
+    // Past the limit no new step is made: an unknown set then ends in the overflow point.
+    const grow = this.points.length < MAX_ATTRIBUTE_SETS;
+    let step: Step | undefined = this.root;
+    for (const name in attributes) step = stepTo(stepTo(step, name, grow), attributes[name], grow);
+    (step?.point ?? this.newPoint(step, attributes)).value += value;
   }
 
   /** Reports every attribute set's total. */
   observe(result: ObservableResult): void {
-    for (const point of this.points.values()) result.observe(point.value, point.attributes);
+    for (const point of this.points) result.observe(point.value, point.attributes);
   }
+
+  private newPoint(step: Step | undefined, attributes: Attributes): Point {
+    if (step === undefined || this.points.length >= MAX_ATTRIBUTE_SETS) {
+      if (this.overflow === undefined) {
+        this.overflow = { attributes: OVERFLOW, value: 0 };
+        this.points.push(this.overflow);
+      }
+      return this.overflow;
+    }
+    const point: Point = { attributes: { ...attributes }, value: 0 };
+    this.points.push(point);
+    step.point = point;
+    return point;
+  }
+}
+
+function stepTo(step: Step | undefined, key: unknown, grow: boolean): Step | undefined {
+  if (step === undefined) return undefined;
+  let found = step.next?.get(key);
+  if (found === undefined && grow) (step.next ??= new Map()).set(key, (found = {}));
+  return found;
 }
