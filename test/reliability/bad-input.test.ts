@@ -111,7 +111,8 @@ describe('bad input from the app', () => {
     const dropped = total(samples, 'otelkit_metric_measurements_dropped_total');
     console.log(`burst before the SDK loaded: ${recorded} recorded, ${dropped} dropped and counted`);
     expect(recorded + dropped).toBe(200_000);
-    expect(recorded).toBeGreaterThanOrEqual(10_000);
+    // More than the 10,000 the buffer holds: the SDK loaded early, during the burst.
+    expect(recorded).toBeGreaterThan(10_000);
   });
 
   it('NaN, ±Infinity and negative values (API and bound instruments): dropped and counted, one diagnostic per instrument and kind, sums stay finite, nothing thrown', async () => {

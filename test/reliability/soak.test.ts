@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort, startDemo } from '../../test-support/demo-and-prometheus.js';
 import { startFakeCollector, type FakeCollector } from '../../test-support/otlp-collector.js';
 import { startLoad } from '../../examples/demo-service/src/load.js';
-import { eventually, RELIABILITY_FIXTURES, spanAccounting, type Sample } from './support.js';
+import { eventually, RELIABILITY_FIXTURES, scrape, spanAccounting } from './support.js';
 
 /*
  * The soak: the demo under ~200 requests/s through its routes for SOAK_SECONDS (default 300), its
@@ -15,19 +15,6 @@ const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 300);
 const FLAP_MS = 30_000;
 const WARM_UP_MS = 60_000;
 const RATE = 200;
-
-async function scrapeDemo(metricsPort: number): Promise<Sample[]> {
-  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || line.startsWith('#')) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return samples;
-}
 
 /** Least-squares slope of (ms, bytes) points, in MB per minute. */
 function slopeMbPerMinute(points: Array<[number, number]>): number {
@@ -79,7 +66,7 @@ describe('soak', () => {
       stopLoad();
       // Quiet: nothing live, queued or in flight (the last batch is exported within the schedule delay).
       const accounting = await eventually(async () => {
-        const now = spanAccounting(await scrapeDemo(demo.metricsPort));
+        const now = spanAccounting(await scrape(demo));
         return now.live === 0 && now.queued === 0 && now.inflight === 0 ? now : undefined;
       }, 30_000, 250);
       const received = generations.reduce((sum, collector) => sum + collector.spansAccepted, 0);

@@ -1,59 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnListeningApp, type ListeningApp } from '../../test-support/app-process.js';
+import { parseSamples, type Sample } from '../../test-support/prometheus-text.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test-support/demo-and-prometheus.js';
 
-export { freePort };
+export { freePort, type Sample };
 export const RELIABILITY_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
-export type App = {
-  child: ChildProcess;
-  port: number;
-  metricsPort: number;
-  output: () => { stdout: string; stderr: string };
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  stop: () => Promise<void>;
-};
+export type App = ListeningApp & { metricsPort: number };
 
 /** Starts a fixture under `--import @otelkit/node/register` (and `--expose-gc`), waits for `LISTENING <port>`. */
 export async function startApp(fixture: string, env: Record<string, string>, options: { preload?: boolean } = {}): Promise<App> {
   const metricsPort = env.OTEL_EXPORTER_PROMETHEUS_PORT ? Number(env.OTEL_EXPORTER_PROMETHEUS_PORT) : await freePort();
   const preload = options.preload === false ? [] : ['--import', '@otelkit/node/register'];
-  const child = spawn(process.execPath, ['--expose-gc', ...preload, join(RELIABILITY_FIXTURES, fixture)], {
-    cwd: RELIABILITY_FIXTURES,
-    env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const app = await spawnListeningApp(['--expose-gc', ...preload, join(RELIABILITY_FIXTURES, fixture)], RELIABILITY_FIXTURES, {
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),
+    ...env,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not start: ${stdout} ${stderr}`)), 20_000);
-    const check = (): void => {
-      const match = /LISTENING (\d+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then(() => reject(new Error(`app exited: ${stdout} ${stderr}`)));
-  });
-  return {
-    child,
-    port,
-    metricsPort,
-    output: () => ({ stdout, stderr }),
-    exited,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  return { ...app, metricsPort };
 }
 
 export type AppStats = { unhandledRejections: number; uncaughtExceptions: number; handled: number; heapUsed: number; rss: number; arrayBuffers: number; external: number };
@@ -62,21 +26,9 @@ export async function appStats(app: App): Promise<AppStats> {
   return (await (await fetch(`http://127.0.0.1:${app.port}/__stats`)).json()) as AppStats;
 }
 
-export type Sample = { name: string; labels: Record<string, string>; value: number };
-
 /** The samples of the app's /metrics (text 0.0.4). */
-export async function scrape(app: App): Promise<Sample[]> {
-  const text = await (await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`)).text();
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) throw new Error(`unparsable line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
-    samples.push({ name: match[1]!, labels, value: match[3] === '+Inf' ? Infinity : Number(match[3]) });
-  }
-  return samples;
+export async function scrape(app: { metricsPort: number }): Promise<Sample[]> {
+  return parseSamples(await (await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`)).text());
 }
 
 /** The sum of the samples named `name` whose labels include `where` (a label set to '' must be absent). */

@@ -117,12 +117,19 @@ class DeferredMeter implements Meter {
   }
 
   addBatchObservableCallback(callback: BatchObservableCallback, observables: Observable[]): void {
-    if (this.delegate) return this.delegate.addBatchObservableCallback(this.wrap(callback), observables.map(sdkObservable));
+    if (this.delegate) {
+      // Only callbacks that may observe our deferred observables need the mapping wrapper (and an entry kept for it).
+      if (!observables.some(isDeferred)) return this.delegate.addBatchObservableCallback(callback, observables);
+      return this.delegate.addBatchObservableCallback(this.wrap(callback), observables.map(sdkObservable));
+    }
     this.batchCallbacks.set(callback, [...(this.batchCallbacks.get(callback) ?? []), ...observables]);
   }
 
   removeBatchObservableCallback(callback: BatchObservableCallback, observables: Observable[]): void {
-    if (this.delegate) return this.delegate.removeBatchObservableCallback(this.wrap(callback), observables.map(sdkObservable));
+    if (this.delegate) {
+      if (!observables.some(isDeferred) && !this.wrappedBatchCallbacks.has(callback)) return this.delegate.removeBatchObservableCallback(callback, observables);
+      return this.delegate.removeBatchObservableCallback(this.wrap(callback), observables.map(sdkObservable));
+    }
     const remaining = (this.batchCallbacks.get(callback) ?? []).filter((observable) => !observables.includes(observable));
     if (remaining.length > 0) this.batchCallbacks.set(callback, remaining);
     else this.batchCallbacks.delete(callback);
@@ -161,6 +168,10 @@ class DeferredMeter implements Meter {
 }
 
 /** The SDK's observable behind one of ours (or the SDK's own, created after the delegate was set). */
+function isDeferred(observable: Observable): boolean {
+  return observable instanceof DeferredObservable;
+}
+
 function sdkObservable(observable: Observable): Observable {
   return observable instanceof DeferredObservable ? (observable.delegate ?? observable) : observable;
 }

@@ -24,7 +24,8 @@ type ModuleDefinition = { name?: string; patch?: PatchFunction; unpatch?: PatchF
  * calls a module definition's `patch` inside the app's `require`/`import` with no guard, so one that
  * throws fails the app's load of that module. Each `patch` and `unpatch` of the definitions the
  * instrumentation registered (its `_modules`, read by its require hooks at load time) now catches,
- * reports once, and leaves the module as it was loaded.
+ * reports once, and hands the module on (as far as the patch got before it threw). A module the app
+ * loads between constructing the instrumentation (which enables its hooks) and `start()` is not covered.
  */
 export function containPatches(instrumentation: Instrumentation): void {
   const definitions = (instrumentation as unknown as { _modules?: unknown })._modules;

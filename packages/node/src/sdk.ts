@@ -223,15 +223,17 @@ class RunningSdk implements OtelkitSdk {
   /**
    * When the event loop runs dry (a script that is done, a server that closed), exports what is
    * buffered once: spans waiting in the batch processor, and metrics if something pushes them (OTLP,
-   * console). The export keeps the process alive only as long as it takes; a Prometheus-only process
-   * that never loaded the metrics SDK does not load it for this.
+   * console). The export keeps the process alive only as long as it takes (at most the OTLP timeout
+   * with the collector unreachable); a Prometheus-only process that never loaded the metrics SDK does
+   * not load it for this.
    */
   private flushBeforeExit(): () => void {
     const pushesMetrics = this.config.metricsExporters.some((name) => name === 'otlp' || name === 'console');
     const listener = (): void => {
       process.removeListener('beforeExit', listener);
       const metricsFlush = this.metricsLoad !== undefined || pushesMetrics ? this.loadMetrics().then((pipeline) => pipeline?.provider.forceFlush()) : undefined;
-      void Promise.allSettled([this.tracing.forceFlush(), metricsFlush]);
+      // Bounded like a shutdown; a request the exporter still has open ends by its own timeout.
+      void withTimeout(Promise.allSettled([this.tracing.forceFlush(), metricsFlush]), this.config.shutdownTimeoutMs);
     };
     process.on('beforeExit', listener);
     return () => process.removeListener('beforeExit', listener);

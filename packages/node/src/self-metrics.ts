@@ -115,7 +115,7 @@ type Step = { point?: Point; next?: Map<unknown, Step> };
  * components pass a fresh attribute object on every call, so the set is found by walking its names
  * and values through nested maps (no key string built, no allocation once the set is known).
  */
-export class PlainSum implements Counter, UpDownCounter {
+class PlainSum implements Counter, UpDownCounter {
   private readonly root: Step = {};
   private readonly points: Point[] = [];
   private overflow: Point | undefined;

@@ -1,4 +1,4 @@
-import { context, diag, TraceFlags, type Attributes, type Counter, type MeterProvider } from '@opentelemetry/api';
+import { context, TraceFlags, type Attributes, type Counter, type MeterProvider, type UpDownCounter } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describeError, OTELKIT_VERSION, reportOnce } from '@otelkit/core';
@@ -25,6 +25,7 @@ let instances = 0;
  * - at most one export is waiting for the exporter (or for `exportTimeoutMs`, after which it counts as
  *   failed with `error.type=timeout` and the next may start);
  * - a span that finds the queue full is dropped and counted (`error.type=queue_full`), never queued;
+ *   so is one that ends after `shutdown()` (`error.type=shutdown`);
  * - every span is counted once in `otel.sdk.processor.span.processed`: without `error.type` when
  *   its export succeeded, else with the cause; `otel.sdk.processor.span.queue.size` and
  *   `.queue.capacity` report the queue. So started = processed + queued + in the export + live.
@@ -34,11 +35,13 @@ export class SpanBatcher implements SpanProcessor {
   private queue: ReadableSpan[] = [];
   private exporting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private droppedSinceReport = 0;
+  /** Set by the first `shutdown()`: later spans are counted as dropped (`error.type=shutdown`). */
+  private closing: Promise<void> | undefined;
   private readonly processed: Counter | undefined;
+  private readonly capacity: UpDownCounter | undefined;
   private readonly attributes: Attributes;
   private readonly droppedAttributes: Attributes;
+  private readonly afterShutdownAttributes: Attributes;
   private readonly batchSize: number;
 
   constructor(
@@ -51,18 +54,18 @@ export class SpanBatcher implements SpanProcessor {
     }
     this.attributes = { 'otel.component.type': COMPONENT_TYPE, 'otel.component.name': `${COMPONENT_TYPE}/${instances++}` };
     this.droppedAttributes = { ...this.attributes, 'error.type': 'queue_full' };
+    this.afterShutdownAttributes = { ...this.attributes, 'error.type': 'shutdown' };
     if (options.selfMetrics) {
       const meter = options.selfMetrics.getMeter('@otelkit/node', OTELKIT_VERSION);
       this.processed = meter.createCounter('otel.sdk.processor.span.processed', {
         unit: '{span}',
         description: 'The number of spans for which the processing has finished, either successful or failed.',
       });
-      meter
-        .createUpDownCounter('otel.sdk.processor.span.queue.capacity', {
-          unit: '{span}',
-          description: 'The maximum number of spans the queue of a given instance of an SDK span processor can hold.',
-        })
-        .add(options.maxQueueSize, this.attributes);
+      this.capacity = meter.createUpDownCounter('otel.sdk.processor.span.queue.capacity', {
+        unit: '{span}',
+        description: 'The maximum number of spans the queue of a given instance of an SDK span processor can hold.',
+      });
+      this.capacity.add(options.maxQueueSize, this.attributes);
       meter
         .createObservableUpDownCounter('otel.sdk.processor.span.queue.size', {
           unit: '{span}',
@@ -75,23 +78,31 @@ export class SpanBatcher implements SpanProcessor {
   onStart(_span: Span): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.queue.length >= this.options.maxQueueSize) {
-      this.processed?.add(1, this.droppedAttributes);
-      if (this.droppedSinceReport++ === 0) diag.warn('otelkit: the span queue is full (OTEL_BSP_MAX_QUEUE_SIZE); dropping spans, counted in otel.sdk.processor.span.processed{error.type="queue_full"}');
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.closing) {
+      this.processed?.add(1, this.afterShutdownAttributes);
       return;
     }
-    this.droppedSinceReport = 0;
+    if (this.queue.length >= this.options.maxQueueSize) {
+      this.processed?.add(1, this.droppedAttributes);
+      reportOnce('bsp.queue-full', 'the span queue is full (OTEL_BSP_MAX_QUEUE_SIZE): spans are dropped, counted in otel.sdk.processor.span.processed{error.type="queue_full"}');
+      return;
+    }
     this.queue.push(span);
     if (this.queue.length >= this.batchSize) this.exportSoon(0);
     else this.exportSoon(this.options.scheduledDelayMs);
   }
 
-  /** Exports what is queued now, batch after batch; resolves when the queue is empty. Never rejects. */
+  /**
+   * Exports the spans queued when it is called, batch after batch (spans that end meanwhile wait for
+   * their turn as usual), then flushes the exporter. Never rejects.
+   */
   async forceFlush(): Promise<void> {
     this.clearTimer();
-    await this.exporting;
-    while (this.queue.length > 0) await this.exportNext();
+    const batches = Math.ceil(this.queue.length / this.batchSize);
+    let last = this.exporting;
+    for (let i = 0; i < batches; i++) last = this.exportNext();
+    await last;
     try {
       await this.exporter.forceFlush?.();
     } catch (error) {
@@ -99,10 +110,16 @@ export class SpanBatcher implements SpanProcessor {
     }
   }
 
-  async shutdown(): Promise<void> {
-    if (this.stopped) return;
+  /** Exports what is queued, then shuts the exporter down; spans that end after this is called are counted as dropped. */
+  shutdown(): Promise<void> {
+    this.closing ??= this.close();
+    return this.closing;
+  }
+
+  private async close(): Promise<void> {
     await this.forceFlush();
-    this.stopped = true;
+    this.clearTimer();
+    this.capacity?.add(-this.options.maxQueueSize, this.attributes);
     await this.exporter.shutdown();
   }
 
@@ -130,31 +147,40 @@ export class SpanBatcher implements SpanProcessor {
   /** Exports one batch (after the export in progress, if any). */
   private exportNext(): Promise<void> {
     const previous = this.exporting;
-    // With nothing in progress the batch leaves the queue now, so the queue has room at once.
-    const next = previous === undefined ? this.exportQueued() : previous.then(() => this.exportQueued());
+    // With nothing in progress the batch leaves the queue now, so the queue has room at once; the
+    // exporter is called a microtask later, once `exporting` is set, so a span it ends cannot start
+    // a second export from inside the first.
+    const batch = previous === undefined ? this.queue.splice(0, this.batchSize) : undefined;
+    const next = (previous ?? Promise.resolve())
+      .then(() => this.exportBatch(batch ?? this.queue.splice(0, this.batchSize)))
+      .catch((error: unknown) => {
+        reportOnce('bsp.export', `span export failed: ${describeError(error)}`);
+      });
     this.exporting = next;
     void next.finally(() => {
       if (this.exporting !== next) return;
       this.exporting = undefined;
+      // Shutting down: close() exports the rest; no timer may outlive it.
+      if (this.closing) return;
       if (this.queue.length >= this.batchSize) this.exportSoon(0);
       else if (this.queue.length > 0) this.exportSoon(this.options.scheduledDelayMs);
     });
     return next;
   }
 
-  private exportQueued(): Promise<void> {
-    const batch = this.queue.splice(0, this.batchSize);
-    return batch.length > 0 ? this.exportBatch(batch) : Promise.resolve();
-  }
-
   private exportBatch(batch: ReadableSpan[]): Promise<void> {
+    if (batch.length === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       let settled = false;
       const finish = (errorType: string | undefined): void => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
-        this.processed?.add(batch.length, errorType === undefined ? this.attributes : { ...this.attributes, 'error.type': errorType });
+        if (errorType === undefined) this.processed?.add(batch.length, this.attributes);
+        else {
+          this.processed?.add(batch.length, { ...this.attributes, 'error.type': errorType });
+          reportOnce('bsp.export-failed', `spans could not be exported (${errorType}); they are counted in otel.sdk.processor.span.processed by error.type`);
+        }
         resolve();
       };
       const deadline = setTimeout(() => {

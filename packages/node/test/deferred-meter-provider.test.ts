@@ -77,4 +77,51 @@ describe('the deferred meter provider (global while the metrics SDK loads)', () 
     deferred.setDelegate(provider);
     expect(value(await reader.metrics(), 'busy.count')).toBe(10_000);
   });
+
+  it('asks for the SDK once 1,000 early measurements wait', () => {
+    let asked = 0;
+    const deferred = new DeferredMeterProvider(() => asked++);
+    const counter = deferred.getMeter('m').createCounter('busy.count');
+    for (let i = 0; i < 999; i++) counter.add(1);
+    expect(asked).toBe(0);
+    for (let i = 0; i < 5000; i++) counter.add(1);
+    expect(asked).toBe(1);
+  });
+
+  it('drops and counts values that are not finite numbers (a Symbol included) before and after the SDK loads, never throwing', async () => {
+    const deferred = new DeferredMeterProvider();
+    const meter = deferred.getMeter('m');
+    const counter = meter.createCounter('checked.count');
+    const histogram = meter.createHistogram('checked.duration');
+    const record = () => {
+      for (const bad of [NaN, Infinity, -1, Symbol('x') as unknown as number, Object.create(null) as number]) {
+        counter.add(bad);
+        histogram.record(bad);
+      }
+      counter.add(2);
+      histogram.record(3);
+    };
+    expect(record).not.toThrow();
+    const { provider, reader } = sdk();
+    deferred.setDelegate(provider);
+    expect(record).not.toThrow();
+    const metrics = await reader.metrics();
+    expect(value(metrics, 'checked.count')).toBe(4);
+    const histogramPoint = metrics.find((m) => m.descriptor.name === 'checked.duration')!.dataPoints[0]!.value as { sum: number; count: number };
+    expect(histogramPoint).toMatchObject({ sum: 6, count: 2 });
+  });
+
+  it('does not keep an entry per batch callback added and removed after the SDK loaded', () => {
+    const deferred = new DeferredMeterProvider();
+    const { provider } = sdk();
+    deferred.setDelegate(provider);
+    const meter = deferred.getMeter('m');
+    const gauge = meter.createObservableGauge('g');
+    for (let i = 0; i < 1000; i++) {
+      const callback = () => undefined;
+      meter.addBatchObservableCallback(callback, [gauge]);
+      meter.removeBatchObservableCallback(callback, [gauge]);
+    }
+    expect((meter as unknown as { wrappedBatchCallbacks: Map<unknown, unknown> }).wrappedBatchCallbacks.size).toBe(0);
+  });
 });

@@ -1,7 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { MeterProvider, MetricReader, type MetricData, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SelfMetricsMeterProvider } from '../src/self-metrics.js';
 import { SpanBatcher } from '../src/span-batcher.js';
 import { eventually, freePort, request, startApp, startOtlpReceiver, type RunningApp } from './support.js';
@@ -134,6 +134,57 @@ describe('SpanBatcher', () => {
     // The next batch went out after the timeout, still one export waiting on the exporter's answer at a time.
     await eventually(() => (exporter.running === 2 ? true : undefined));
     expect(exporter.maxRunning).toBe(2);
+  });
+});
+
+/** An exporter that succeeds at once; `onExport` runs first (e.g. to end more spans meanwhile). */
+class ImmediateExporter implements SpanExporter {
+  exports = 0;
+  exported = 0;
+  onExport: () => void = () => undefined;
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.exports++;
+    this.exported += spans.length;
+    this.onExport();
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+describe('SpanBatcher flush and shutdown', () => {
+  it('forceFlush exports what was queued when called, even while spans keep ending', async () => {
+    const exporter = new ImmediateExporter();
+    const batcher = new SpanBatcher(exporter, { maxQueueSize: 1000, maxExportBatchSize: 10, scheduledDelayMs: 60_000, exportTimeoutMs: 60_000 });
+    const tracer = new BasicTracerProvider({ spanProcessors: [batcher] });
+    spans(tracer, 25);
+    // The first 50 exports each end 10 more spans (a full batch, exported at once as usual): a flush
+    // that chased the queue would only end with them.
+    exporter.onExport = () => {
+      if (exporter.exports <= 50) spans(tracer, 10);
+    };
+    await batcher.forceFlush();
+    expect(exporter.exported).toBeGreaterThanOrEqual(25);
+    expect(exporter.exports).toBeLessThan(10);
+  });
+
+  it('shutdown leaves no timer behind; spans that end after it are counted as dropped (error.type=shutdown)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { provider: self, reader } = selfMetrics();
+      const exporter = new ImmediateExporter();
+      const batcher = new SpanBatcher(exporter, { maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelayMs: 1000, exportTimeoutMs: 30_000, selfMetrics: self });
+      const tracer = new BasicTracerProvider({ spanProcessors: [batcher] });
+      spans(tracer, 15);
+      await Promise.all([batcher.shutdown(), batcher.shutdown()]);
+      expect(vi.getTimerCount()).toBe(0);
+      spans(tracer, 3);
+      expect(exporter.exported).toBe(15);
+      const processed = points(await reader.metrics(), 'otel.sdk.processor.span.processed');
+      expect(Object.fromEntries(processed.map((p) => [String(p.attributes['error.type'] ?? 'none'), p.value]))).toEqual({ none: 15, shutdown: 3 });
+      expect(points(await reader.metrics(), 'otel.sdk.processor.span.queue.capacity')[0]!.value).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnListeningApp, type ListeningApp } from '../../../test-support/app-process.js';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -9,51 +9,12 @@ export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures'
 
 export { freePort } from '../../../test-support/demo-and-prometheus.js';
 
-export type RunningApp = {
-  child: ChildProcess;
-  port: number;
-  output: () => { stdout: string; stderr: string };
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stop: () => Promise<void>;
-};
+export type RunningApp = ListeningApp;
 
 /** Starts `node --import @otelkit/node/register <fixture>` and waits for its `LISTENING <port>` line. */
 export async function startApp(fixture: string, env: Record<string, string>, preload = true): Promise<RunningApp> {
   const args = [...(preload ? ['--import', '@otelkit/node/register'] : []), join(FIXTURES, fixture)];
-  const child = spawn(process.execPath, args, {
-    cwd: FIXTURES,
-    env: { PATH: process.env.PATH ?? '', OTEL_TRACES_EXPORTER: 'none', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not start: ${stdout} ${stderr}`)), 15_000);
-    const check = () => {
-      const match = /LISTENING (\d+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then(() => reject(new Error(`app exited: ${stdout} ${stderr}`)));
-  });
-  return {
-    child,
-    port,
-    output: () => ({ stdout, stderr }),
-    exited,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
+  return spawnListeningApp(args, FIXTURES, { OTEL_TRACES_EXPORTER: 'none', ...env });
 }
 
 /** GET (or another method) and read the whole body. */
@@ -62,23 +23,7 @@ export async function request(url: string, method = 'GET'): Promise<{ status: nu
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 
-export type Sample = { name: string; labels: Record<string, string>; value: number };
-
-/** Samples of a Prometheus text exposition (test-only reader; promtool validates the format). */
-export function parseSamples(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) throw new Error(`unparsable line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1]!] = pair[2]!.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-    }
-    samples.push({ name: match[1]!, labels, value: match[3] === '+Inf' ? Infinity : Number(match[3]) });
-  }
-  return samples;
-}
+export { parseSamples, type Sample } from '../../../test-support/prometheus-text.js';
 
 export { promtoolCheckMetrics } from '../../../test-support/promtool.js';
 

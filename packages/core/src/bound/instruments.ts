@@ -65,19 +65,21 @@ export function bindHistogram(definition: MetricDefinition<'histogram'>, attribu
 const DEFAULT_SCOPE = '@otelkit/core';
 
 /**
- * Counts a measurement dropped because its value was invalid (negative where the instrument only
- * adds, NaN, infinite) in `otelkit.metric.measurements.invalid`, and reports it once per instrument
- * and kind of value (negative, NaN, infinite). For instruments that record through otelkit's
- * meter provider; bound instruments do this themselves.
+ * Counts a measurement dropped because its value was invalid (not a number, negative where the
+ * instrument only adds, NaN, infinite) in `otelkit.metric.measurements.invalid`, and reports it once
+ * per instrument and kind of value. For instruments that record through otelkit's meter provider;
+ * bound instruments do this themselves. Never throws, whatever `value` is.
  */
-export function countInvalidMeasurement(instrumentName: string, value: number): void {
+export function countInvalidMeasurement(instrumentName: string, value: unknown): void {
   countInvalid(metricStore(), instrumentName, value);
 }
 
-function countInvalid(store: MetricStore, name: string, value: number): void {
+function countInvalid(store: MetricStore, name: string, value: unknown): void {
   store.invalidMeasurements++;
-  const kind = Number.isNaN(value) ? 'NaN' : value === Infinity || value === -Infinity ? 'infinite' : 'negative';
-  reportOnce(`invalid.${kind}.${name}`, `${name}: dropped the ${kind} measurement ${String(value)} (later ones are dropped silently and counted in otelkit.metric.measurements.invalid)`);
+  const kind =
+    typeof value !== 'number' ? 'non-number' : Number.isNaN(value) ? 'NaN' : value === Infinity || value === -Infinity ? 'infinite' : 'negative';
+  const shown = typeof value === 'number' ? String(value) : `of type ${typeof value}`;
+  reportOnce(`invalid.${kind}.${name}`, `${name}: dropped the ${kind} measurement ${shown} (later ones are dropped silently and counted in otelkit.metric.measurements.invalid)`);
 }
 
 /**
@@ -99,7 +101,8 @@ abstract class StoreInstrument<S extends SumSeries | HistogramSeries, K extends 
 
   /** Whether `value` may be recorded; an invalid one is counted and reported once. */
   protected valid(value: number): boolean {
-    if (value >= 0 && value !== Infinity) return true;
+    // typeof first: comparing a Symbol (or an object without valueOf) with a number throws.
+    if (typeof value === 'number' && value >= 0 && value !== Infinity) return true;
     countInvalid(this.store, this.definition.name, value);
     return false;
   }
