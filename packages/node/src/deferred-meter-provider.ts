@@ -84,7 +84,8 @@ class DeferredMeter implements Meter {
   private readonly observables: DeferredObservable[] = [];
   private readonly batchCallbacks = new Map<BatchObservableCallback, Observable[]>();
   /** The SDK-facing wrapper of each batch callback (it maps our observables to the SDK's). */
-  private readonly wrappedBatchCallbacks = new Map<BatchObservableCallback, BatchObservableCallback>();
+  /** Weak: an app that adds and removes callbacks over time leaves nothing behind here. */
+  private readonly wrappedBatchCallbacks = new WeakMap<BatchObservableCallback, BatchObservableCallback>();
 
   constructor(
     private readonly provider: DeferredMeterProvider,
@@ -127,7 +128,8 @@ class DeferredMeter implements Meter {
 
   removeBatchObservableCallback(callback: BatchObservableCallback, observables: Observable[]): void {
     if (this.delegate) {
-      if (!observables.some(isDeferred) && !this.wrappedBatchCallbacks.has(callback)) return this.delegate.removeBatchObservableCallback(callback, observables);
+      // The same rule as add: the SDK removes only the exact (callback, observables) it was given.
+      if (!observables.some(isDeferred)) return this.delegate.removeBatchObservableCallback(callback, observables);
       return this.delegate.removeBatchObservableCallback(this.wrap(callback), observables.map(sdkObservable));
     }
     const remaining = (this.batchCallbacks.get(callback) ?? []).filter((observable) => !observables.includes(observable));

@@ -232,8 +232,9 @@ class RunningSdk implements OtelkitSdk {
     const listener = (): void => {
       process.removeListener('beforeExit', listener);
       const metricsFlush = this.metricsLoad !== undefined || pushesMetrics ? this.loadMetrics().then((pipeline) => pipeline?.provider.forceFlush()) : undefined;
-      // Bounded like a shutdown; a request the exporter still has open ends by its own timeout.
-      void withTimeout(Promise.allSettled([this.tracing.forceFlush(), metricsFlush]), this.config.shutdownTimeoutMs);
+      // No timer of ours here: it could only keep the process longer. An export still open ends by
+      // the exporter's own timeout, and a failed one is reported (once) by the batch processor.
+      void Promise.allSettled([this.tracing.forceFlush(), metricsFlush]);
     };
     process.on('beforeExit', listener);
     return () => process.removeListener('beforeExit', listener);

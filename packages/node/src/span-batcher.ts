@@ -120,7 +120,11 @@ export class SpanBatcher implements SpanProcessor {
     await this.forceFlush();
     this.clearTimer();
     this.capacity?.add(-this.options.maxQueueSize, this.attributes);
-    await this.exporter.shutdown();
+    try {
+      await this.exporter.shutdown();
+    } catch (error) {
+      reportOnce('bsp.shutdown', `span exporter shutdown failed: ${describeError(error)}`);
+    }
   }
 
   /** Starts the next export after `delayMs` (0: as soon as the current one is done). */
@@ -188,7 +192,9 @@ export class SpanBatcher implements SpanProcessor {
         finish('timeout');
       }, this.options.exportTimeoutMs);
       deadline.unref();
-      const send = (): void =>
+      const send = (): void => {
+        // Timed out while resource attributes were pending: counted as failed, so never sent.
+        if (settled) return;
         // The exporter's own HTTP calls must not make spans of their own.
         context.with(suppressTracing(context.active()), () => {
           try {
@@ -200,6 +206,7 @@ export class SpanBatcher implements SpanProcessor {
             finish(error instanceof Error ? error.name : 'export_failed');
           }
         });
+      };
       const pending = batch.filter((span) => span.resource.asyncAttributesPending).map((span) => span.resource.waitForAsyncAttributes?.());
       if (pending.length === 0) send();
       else

@@ -111,17 +111,44 @@ describe('the deferred meter provider (global while the metrics SDK loads)', () 
     expect(histogramPoint).toMatchObject({ sum: 6, count: 2 });
   });
 
-  it('does not keep an entry per batch callback added and removed after the SDK loaded', () => {
+  it('removes a batch callback added both before and after the SDK loaded, each with its own observables', async () => {
     const deferred = new DeferredMeterProvider();
-    const { provider } = sdk();
-    deferred.setDelegate(provider);
     const meter = deferred.getMeter('m');
-    const gauge = meter.createObservableGauge('g');
-    for (let i = 0; i < 1000; i++) {
-      const callback = () => undefined;
-      meter.addBatchObservableCallback(callback, [gauge]);
-      meter.removeBatchObservableCallback(callback, [gauge]);
+    const early = meter.createObservableGauge('early');
+    let calls = 0;
+    const callback = () => {
+      calls++;
+    };
+    meter.addBatchObservableCallback(callback, [early]);
+    const { provider, reader } = sdk();
+    deferred.setDelegate(provider);
+    const late = meter.createObservableGauge('late');
+    meter.addBatchObservableCallback(callback, [late]);
+    await reader.metrics();
+    expect(calls).toBe(2);
+    meter.removeBatchObservableCallback(callback, [late]);
+    meter.removeBatchObservableCallback(callback, [early]);
+    await reader.metrics();
+    expect(calls).toBe(2);
+  });
+
+  it('batch callbacks added and removed after the SDK loaded, on early and late observables, are all gone', async () => {
+    const deferred = new DeferredMeterProvider();
+    const meter = deferred.getMeter('m');
+    const early = meter.createObservableGauge('early');
+    const { provider, reader } = sdk();
+    deferred.setDelegate(provider);
+    const late = meter.createObservableGauge('late');
+    let calls = 0;
+    for (let i = 0; i < 100; i++) {
+      const callback = () => {
+        calls++;
+      };
+      const observables = i % 2 === 0 ? [early] : [late];
+      meter.addBatchObservableCallback(callback, observables);
+      meter.removeBatchObservableCallback(callback, observables);
     }
-    expect((meter as unknown as { wrappedBatchCallbacks: Map<unknown, unknown> }).wrappedBatchCallbacks.size).toBe(0);
+    await reader.metrics();
+    expect(calls).toBe(0);
   });
 });
