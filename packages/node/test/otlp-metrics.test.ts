@@ -137,4 +137,28 @@ describe('OTLP/HTTP metrics', () => {
       await receiver.close();
     }
   });
+
+  it('pushes the SDK self-metrics over OTLP too: the metric exporter counts its own data points, the reader its collections', async () => {
+    const receiver = await startMetricsReceiver();
+    try {
+      app = await startApp('esm-app.mjs', {
+        OTEL_METRICS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
+        OTEL_METRIC_EXPORT_INTERVAL: '300',
+        OTEL_METRIC_EXPORT_TIMEOUT: '250',
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()),
+        OTELKIT_RUNTIME_METRICS: 'false',
+      });
+      await request(`http://127.0.0.1:${app.port}/`);
+      // A push reports the pushes before it.
+      const exported = await eventually(() => receiver.metrics.find((m) => m.name === 'otel.sdk.exporter.metric_data_point.exported'));
+      const points = exported.sum?.dataPoints ?? [];
+      expect(points.length).toBeGreaterThan(0);
+      expect(Number(points[0]!.asDouble ?? points[0]!.asInt)).toBeGreaterThan(0);
+      expect(JSON.stringify(points[0]!.attributes)).toContain('otlp_http_metric_exporter');
+      await eventually(() => receiver.metrics.find((m) => m.name === 'otel.sdk.metric_reader.collection.duration'));
+    } finally {
+      await receiver.close();
+    }
+  });
 });
