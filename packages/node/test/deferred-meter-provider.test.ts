@@ -1,14 +1,8 @@
-import { MeterProvider, MetricReader, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type HistogramMetricData, type MetricData } from '@opentelemetry/sdk-metrics';
+import { TestReader } from '../../core/test/metric-reader.js';
 import { describe, expect, it } from 'vitest';
 import { DeferredMeterProvider } from '../src/deferred-meter-provider.js';
 
-class TestReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-  async metrics(): Promise<MetricData[]> {
-    return (await this.collect()).resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
-  }
-}
 
 function sdk(): { provider: MeterProvider; reader: TestReader } {
   const reader = new TestReader();

@@ -1,18 +1,12 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { MeterProvider, MetricReader, type MetricData, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricData, type SumMetricData } from '@opentelemetry/sdk-metrics';
+import { TestReader } from '../../core/test/metric-reader.js';
 import { BasicTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SelfMetricsMeterProvider } from '../src/self-metrics.js';
 import { SpanBatcher } from '../src/span-batcher.js';
 import { eventually, freePort, request, startApp, startOtlpReceiver, type RunningApp } from './support.js';
 
-class TestReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-  async metrics(): Promise<MetricData[]> {
-    return (await this.collect()).resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
-  }
-}
 
 function selfMetrics(): { provider: SelfMetricsMeterProvider; reader: TestReader } {
   const reader = new TestReader();

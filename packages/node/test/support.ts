@@ -27,16 +27,7 @@ export { parseSamples, type Sample } from '../../../test-support/prometheus-text
 
 export { promtoolCheckMetrics } from '../../../test-support/promtool.js';
 
-/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+export { eventually } from '../../../test-support/eventually.js';
 
 const protoRoot = new protobuf.Root();
 protoRoot.resolvePath = (_origin, target) => join(FIXTURES, 'otlp-proto', target);
