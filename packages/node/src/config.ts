@@ -143,6 +143,17 @@ export type OtelkitConfig = {
    * reader collection duration). @default true
    */
   sdkMetrics: boolean;
+  /**
+   * `OTELKIT_CLUSTER_MODE`: with cluster workers, PM2 instances or worker threads, `aggregate` serves
+   * one `/metrics` summing them all (on the primary, or on an elected instance); `per-worker` has each
+   * cluster worker listen on `port + its index`. Threads always report through their process.
+   * @default 'aggregate'
+   */
+  clusterMode: 'aggregate' | 'per-worker';
+  /** `OTELKIT_CLUSTER_TIMEOUT_MS`: how long a scrape waits for each worker's answer. @default 2000 */
+  clusterTimeoutMs: number;
+  /** `OTELKIT_CLUSTER_READY_SHARE`: share of the workers that must be ready for the primary to be, 0..1. @default 1 */
+  clusterReadyShare: number;
 };
 
 const DEFAULTS: OtelkitConfig = {
@@ -190,6 +201,9 @@ const DEFAULTS: OtelkitConfig = {
   bspMaxQueueSize: 2048,
   bspMaxExportBatchSize: 512,
   sdkMetrics: true,
+  clusterMode: 'aggregate',
+  clusterTimeoutMs: 2000,
+  clusterReadyShare: 1,
 };
 
 /** The built-in defaults, for documentation and tests. */
@@ -285,6 +299,9 @@ export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; 
   config.bspMaxQueueSize = reader.number('OTEL_BSP_MAX_QUEUE_SIZE', DEFAULTS.bspMaxQueueSize, { min: 1, integer: true });
   config.bspMaxExportBatchSize = reader.number('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', DEFAULTS.bspMaxExportBatchSize, { min: 1, integer: true });
   config.sdkMetrics = reader.boolean('OTELKIT_SDK_METRICS', DEFAULTS.sdkMetrics);
+  config.clusterMode = reader.oneOf('OTELKIT_CLUSTER_MODE', ['aggregate', 'per-worker'] as const, DEFAULTS.clusterMode);
+  config.clusterTimeoutMs = reader.number('OTELKIT_CLUSTER_TIMEOUT_MS', DEFAULTS.clusterTimeoutMs, { min: 1, integer: true });
+  config.clusterReadyShare = reader.number('OTELKIT_CLUSTER_READY_SHARE', DEFAULTS.clusterReadyShare, { min: 0, max: 1 });
   return { config, problems };
 }
 

@@ -116,7 +116,9 @@ export class EndpointServer {
         reportOnce('endpoints.listen', `the metrics/health server could not listen on ${host}:${port}: ${describeError(error)}`);
         resolve(undefined);
       });
-      server.listen(port, host, () => {
+      // Exclusive: a cluster worker binds the port itself instead of sharing one handle through the
+      // primary (which would hand each scrape to a random worker, and keep the port after it died).
+      server.listen({ port, host, exclusive: true }, () => {
         // Never keep the app alive on our account.
         server.unref();
         resolve(server.address() as AddressInfo);

@@ -1,6 +1,6 @@
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { InstrumentType, MetricProducer } from '@opentelemetry/sdk-metrics';
-import { PrometheusExposition, type ExpositionOptions, type ScrapeResponse } from './prometheus/exposition.js';
+import { PrometheusExposition, type Collection, type ExpositionOptions, type ScrapeResponse } from './prometheus/exposition.js';
 
 /**
  * The pull reader behind `/metrics`: `@opentelemetry/exporter-prometheus`'s reader (cumulative, with
@@ -12,15 +12,25 @@ import { PrometheusExposition, type ExpositionOptions, type ScrapeResponse } fro
 export class PrometheusPullReader extends PrometheusExporter {
   private readonly cardinalityLimit: number;
   readonly exposition: PrometheusExposition;
+  /**
+   * What `/metrics` collections go through: set when this process aggregates others (cluster workers,
+   * threads), which `collectOwn` then leaves out. Unset: this process's own collection.
+   */
+  collectThrough: ((timeoutMs: number) => Promise<Collection>) | undefined;
 
   constructor(options: { cardinalityLimit: number; metricProducers?: MetricProducer[] } & ExpositionOptions) {
     super({ preventServerStart: true, ...(options.metricProducers ? { metricProducers: options.metricProducers } : {}) });
     this.cardinalityLimit = options.cardinalityLimit;
-    this.exposition = new PrometheusExposition((timeoutMillis) => this.collect({ timeoutMillis }), options);
+    this.exposition = new PrometheusExposition((timeoutMs) => (this.collectThrough ? this.collectThrough(timeoutMs) : this.collectOwn(timeoutMs)), options);
   }
 
   override selectCardinalityLimit(_instrumentType: InstrumentType): number {
     return this.cardinalityLimit;
+  }
+
+  /** This process's own collection. */
+  collectOwn(timeoutMs: number): Promise<Collection> {
+    return this.collect({ timeoutMillis: timeoutMs });
   }
 
   /** Answers a scrape with these request headers (never rejects). */

@@ -28,6 +28,7 @@ import type { MetricsPipeline } from './metrics.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
 import { enabledBridges } from './module-bridges.js';
 import { installModuleHooks, registerInstrumentations } from './module-hooks.js';
+import { startProcessRole, type ProcessRole } from './processes/roles.js';
 import { SelfMetricsMeterProvider } from './self-metrics.js';
 import { flushOnSignals, withTimeout } from './shutdown.js';
 import { startTracing, tracesExporterOf, type TracingPipeline } from './tracing.js';
@@ -141,6 +142,8 @@ class RunningSdk implements OtelkitSdk {
   readonly ready: Promise<AddressInfo | undefined>;
   private readonly tracing: TracingPipeline;
   private readonly endpoints: EndpointServer;
+  /** Where this process stands among cluster workers, PM2 instances and threads (see processes/roles.ts). */
+  private readonly role: ProcessRole;
   private readonly cleanups: Array<() => void> = [];
   private readonly serviceMetrics: BridgeHandle;
   // A burst of API measurements before the SDK is there loads it at once (see loadMetrics).
@@ -209,7 +212,18 @@ class RunningSdk implements OtelkitSdk {
       ? (accept, acceptEncoding) => this.respond(accept, acceptEncoding)
       : undefined;
     this.endpoints = new EndpointServer(respond && metricsHandler(respond), healthHandler(health));
-    this.ready = this.endpoints.listen(config.prometheusHost, config.prometheusPort);
+    this.role = startProcessRole({
+      config,
+      listen: (port) => this.endpoints.listen(config.prometheusHost, port),
+      collectOwn: async (timeoutMs) => {
+        const prometheus = (await this.loadMetrics())?.prometheus;
+        if (!prometheus) throw new Error('otelkit Prometheus metrics are not started');
+        return prometheus.collectOwn(timeoutMs);
+      },
+      ready: async () => (await health.readiness()).status === 'ready',
+      addReadinessCheck: (name, check) => health.add(name, check),
+    });
+    this.ready = this.role.ready;
     if (config.handleSignals) {
       this.cleanups.push(flushOnSignals(() => this.forceFlush(), () => this.shutdown(), config.shutdownTimeoutMs));
     }
@@ -265,6 +279,7 @@ class RunningSdk implements OtelkitSdk {
       this.config.runtimeMetrics ? import('@opentelemetry/instrumentation-runtime-node') : undefined,
     ]);
     const pipeline = startMetrics(this.config, this.resource(buildResource), this.producer, this.metricFilter, this.selfMetrics);
+    if (pipeline.prometheus) pipeline.prometheus.collectThrough = (timeoutMs) => this.role.collect(timeoutMs);
     this.meterProvider.setDelegate(pipeline.provider);
     if (runtime) {
       this.cleanups.push(registerInstrumentations({ instrumentations: [new runtime.RuntimeNodeInstrumentation()], meterProvider: pipeline.provider }));
@@ -290,6 +305,10 @@ class RunningSdk implements OtelkitSdk {
 
   private async stop(): Promise<void> {
     health.markShuttingDown();
+    // A worker's final counts go to its parent before its metrics stop (they stay in the aggregate).
+    await this.role.stop(Math.min(this.config.clusterTimeoutMs, this.config.shutdownTimeoutMs)).catch((error: unknown) => {
+      reportOnce('shutdown.role', `handing final counts to the metrics aggregator failed: ${describeError(error)}`);
+    });
     const flushAndStop = Promise.allSettled([this.tracing.shutdown(), this.loadMetrics().then((pipeline) => pipeline?.shutdown())]).then(
       (results) => {
         for (const result of results) {

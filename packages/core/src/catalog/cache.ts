@@ -51,6 +51,7 @@ export const CACHE_ENTRIES: MetricDefinition<'observable-gauge'> = Object.freeze
   description: 'Number of entries currently held by the cache.',
   attributes: [ATTR.CACHE_NAME],
   stability: 'otelkit',
+  acrossProcesses: 'sum',
 });
 
 /** `cache.max_entries`: the entry limit, where the cache has one. */
@@ -61,6 +62,7 @@ export const CACHE_MAX_ENTRIES: MetricDefinition<'observable-gauge'> = Object.fr
   description: 'Maximum number of entries the cache holds before it evicts.',
   attributes: [ATTR.CACHE_NAME],
   stability: 'otelkit',
+  acrossProcesses: 'sum',
 });
 
 /**
@@ -74,6 +76,7 @@ export const CACHE_SIZE: MetricDefinition<'observable-gauge'> = Object.freeze({
   description: 'Calculated size of the cache entries, as the cache library computes it.',
   attributes: [ATTR.CACHE_NAME],
   stability: 'otelkit',
+  acrossProcesses: 'sum',
 });
 
 /** `cache.max_size`: the size limit (lru-cache `maxSize`), where the cache has one. */
@@ -84,4 +87,5 @@ export const CACHE_MAX_SIZE: MetricDefinition<'observable-gauge'> = Object.freez
   description: 'Maximum calculated size of the cache entries before the cache evicts.',
   attributes: [ATTR.CACHE_NAME],
   stability: 'otelkit',
+  acrossProcesses: 'sum',
 });

@@ -33,4 +33,10 @@ export interface MetricDefinition<K extends InstrumentKind = InstrumentKind> {
   readonly buckets?: readonly number[];
   /** Provenance of the name. */
   readonly stability: MetricStability;
+  /**
+   * How a gauge's values from several processes (cluster workers, threads) combine into one series:
+   * `sum` (e.g. entries of per-process caches). Absent: one series per process, labelled
+   * `otelkit_worker`. Counters and histograms are always summed, up-down counters too.
+   */
+  readonly acrossProcesses?: 'sum';
 }
