@@ -27,11 +27,13 @@ export { parseSamples, type Sample } from '../../../test-support/prometheus-text
 
 export { promtoolCheckMetrics } from '../../../test-support/promtool.js';
 
-export { eventually } from '../../../test-support/eventually.js';
+export { eventually, eventuallyPasses } from '../../../test-support/eventually.js';
 
 const protoRoot = new protobuf.Root();
 protoRoot.resolvePath = (_origin, target) => join(FIXTURES, 'otlp-proto', target);
 protoRoot.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto');
+protoRoot.loadSync('opentelemetry/proto/collector/metrics/v1/metrics_service.proto');
+const ExportMetricsServiceRequest = protoRoot.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
 const ExportTraceServiceRequest = protoRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
 const ExportTraceServiceResponse = protoRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
 
@@ -58,8 +60,16 @@ function attributeMap(list: KeyValue[] | undefined): Record<string, unknown> {
  * A real OTLP/HTTP trace receiver: decodes protobuf bodies with the official OTLP definitions (v1.11.0)
  * and JSON bodies per the OTLP/JSON encoding, and answers as a collector does.
  */
-export async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; contentTypes: string[]; close: () => Promise<void> }> {
+export async function startOtlpReceiver(): Promise<{
+  url: string;
+  spans: ReceivedSpan[];
+  /** The resource attributes of each metrics export received (OTLP/protobuf on `/v1/metrics`). */
+  metricResources: Array<Record<string, unknown>>;
+  contentTypes: string[];
+  close: () => Promise<void>;
+}> {
   const spans: ReceivedSpan[] = [];
+  const metricResources: Array<Record<string, unknown>> = [];
   const contentTypes: string[] = [];
   const server = createServer(async (req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
@@ -67,6 +77,14 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
     const body = Buffer.concat(chunks);
     const contentType = req.headers['content-type'] ?? '';
     contentTypes.push(contentType);
+    if (req.url?.endsWith('/v1/metrics')) {
+      const decoded = ExportMetricsServiceRequest.toObject(ExportMetricsServiceRequest.decode(body), { longs: Number }) as {
+        resourceMetrics?: Array<{ resource?: { attributes?: KeyValue[] } }>;
+      };
+      for (const resourceMetrics of decoded.resourceMetrics ?? []) metricResources.push(attributeMap(resourceMetrics.resource?.attributes));
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      return res.end();
+    }
     let message: { resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans?: Array<{ spans?: Array<Record<string, unknown>> }> }> };
     if (contentType.includes('application/x-protobuf')) {
       message = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: String, bytes: String }) as typeof message;
@@ -96,6 +114,7 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
   return {
     url: `http://127.0.0.1:${port}`,
     spans,
+    metricResources,
     contentTypes,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -3,7 +3,16 @@ import { isChildMessage, type ChildChannel, type ChildMessage, type ParentMessag
 import { SnapshotMerger, type GaugeCombine, type Snapshot } from './snapshot.js';
 
 /** A child; `aggregated` unless it serves its own port (per-worker mode, which asks for a slot). */
-type Peer = { key: string; label: string; channel: ChildChannel; last: Snapshot | undefined; slot: number | undefined; aggregated: boolean };
+type Peer = {
+  key: string;
+  label: string;
+  channel: ChildChannel;
+  last: Snapshot | undefined;
+  slot: number | undefined;
+  aggregated: boolean;
+  /** Its exit was seen; its `bye` may still be on the way. */
+  departing: boolean;
+};
 type Pending = { key: string; resolve: (answer: ChildMessage | undefined) => void };
 
 /** How many workers answered a readiness round, and how many there are. */
@@ -50,7 +59,7 @@ export class ProcessGroup {
       case 'hello': {
         const slot = message.wantsSlot ? this.freeSlot() : undefined;
         const aggregated = !message.wantsSlot;
-        this.peers.set(key, { key, label: String(message.label), channel, last: undefined, slot, aggregated });
+        this.peers.set(key, { key, label: String(message.label), channel, last: undefined, slot, aggregated, departing: false });
         if (aggregated) this.everAggregated = true;
         if (slot !== undefined) this.send(channel, { t: 'slot', index: slot });
         if (!this.everJoined) {
@@ -72,13 +81,31 @@ export class ProcessGroup {
     }
   }
 
-  /** Child `key` is gone (exited, disconnected): its last cumulative counts move to the ledger. */
+  /**
+   * Child `key` exited. Its `bye` (final counts, sent before it ended) can arrive after the exit is
+   * seen, so it is waited for up to `graceMs`; then its last answer's counts are kept instead.
+   */
+  depart(key: string, graceMs: number): void {
+    const peer = this.peers.get(key);
+    if (peer === undefined || peer.departing) return;
+    peer.departing = true;
+    // Its port (per-worker mode) is free now: a replacement gets it.
+    peer.slot = undefined;
+    this.settlePending(key);
+    setTimeout(() => this.leave(key), graceMs).unref();
+  }
+
+  /** Child `key` is gone: its final (or else last) cumulative counts move to the ledger. */
   leave(key: string, final?: Snapshot): void {
     const peer = this.peers.get(key);
     if (peer === undefined) return;
     this.peers.delete(key);
     const last = final ?? peer.last;
     if (last !== undefined) this.ledger = new SnapshotMerger(this.combine).add(this.ledger, 'monotonic').add(last, 'monotonic').result();
+    this.settlePending(key);
+  }
+
+  private settlePending(key: string): void {
     for (const [n, pending] of this.pending) {
       if (pending.key !== key) continue;
       this.pending.delete(n);
@@ -106,12 +133,16 @@ export class ProcessGroup {
    * the last counts of children that were late, and the ledger.
    */
   async collect(collectOwn: () => Promise<Snapshot>, ownLabel: string, timeoutMs: number): Promise<{ merged: Snapshot; own: Snapshot }> {
-    const answers = this.askAll('collect', timeoutMs, (peer) => peer.aggregated);
+    const answers = this.askAll('collect', timeoutMs, (peer) => peer.aggregated && !peer.departing);
     const own = await collectOwn();
     const replies = await answers;
     const merger = new SnapshotMerger(this.combine).add(this.ledger, 'monotonic').add(own, 'all', ownLabel);
     for (const peer of this.peers.values()) {
       if (!peer.aggregated) continue;
+      if (peer.departing) {
+        if (peer.last !== undefined) merger.add(peer.last, 'monotonic');
+        continue;
+      }
       const reply = replies.get(peer.key);
       if (reply?.t === 'snapshot') {
         peer.last = reply.snapshot;
@@ -130,7 +161,7 @@ export class ProcessGroup {
 
   /** Asks every child whether it is ready; one that does not answer within `timeoutMs` is not. */
   async readiness(timeoutMs: number, include: (key: string) => boolean = () => true): Promise<WorkersReadiness> {
-    const replies = await this.askAll('ready', timeoutMs, (peer) => include(peer.key));
+    const replies = await this.askAll('ready', timeoutMs, (peer) => !peer.departing && include(peer.key));
     let ready = 0;
     for (const reply of replies.values()) if (reply?.t === 'ready' && reply.ready) ready++;
     return { ready, total: replies.size };

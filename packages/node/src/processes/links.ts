@@ -29,7 +29,7 @@ function isEnvelope(message: unknown): message is Envelope {
 }
 
 /** The primary's side: every cluster worker (forked now or later) joins `group`; its exit leaves it. */
-export function followClusterWorkers(group: ProcessGroup): () => void {
+export function followClusterWorkers(group: ProcessGroup, graceMs: number): () => void {
   const attach = (worker: ClusterWorker): void => {
     const key = `w${worker.id}`;
     const channel = { send: (m: ParentMessage) => void worker.process.send?.({ cmd: CLUSTER_CMD, m } satisfies Envelope) };
@@ -37,7 +37,7 @@ export function followClusterWorkers(group: ProcessGroup): () => void {
       if (isEnvelope(message)) group.receive(key, message.m, channel);
     });
   };
-  const onExit = (worker: ClusterWorker): void => group.leave(`w${worker.id}`);
+  const onExit = (worker: ClusterWorker): void => group.depart(`w${worker.id}`, graceMs);
   for (const worker of Object.values(cluster.workers ?? {})) if (worker) attach(worker);
   cluster.on('fork', attach);
   cluster.on('exit', onExit);
@@ -67,7 +67,7 @@ export function hasOtelkitPrimary(): boolean {
 }
 
 /** The main thread's side: threads the app starts join `group`; their exit leaves it. */
-export function followThreads(group: ProcessGroup): () => void {
+export function followThreads(group: ProcessGroup, graceMs: number): () => void {
   let channel: BroadcastChannel | undefined;
   const open = (): BroadcastChannel => {
     if (channel) return channel;
@@ -84,7 +84,7 @@ export function followThreads(group: ProcessGroup): () => void {
   const onWorker = (worker: ThreadWorker): void => {
     open();
     const id = worker.threadId;
-    worker.once('exit', () => group.leave(`t${id}`));
+    worker.once('exit', () => group.depart(`t${id}`, graceMs));
   };
   process.on('worker', onWorker);
   return () => {

@@ -109,8 +109,8 @@ class MainRole implements ProcessRole {
     // Workers forked from here know their primary runs otelkit (and so never bind the port).
     process.env[PRIMARY_ENV] = String(process.pid);
     this.group = new ProcessGroup(combine, () => addWorkersCheck(host, this.group, (key) => key.startsWith('w')));
-    this.unfollow.push(followClusterWorkers(this.group));
-    if (prometheus) this.unfollow.push(followThreads(this.group));
+    this.unfollow.push(followClusterWorkers(this.group, host.config.clusterTimeoutMs));
+    if (prometheus) this.unfollow.push(followThreads(this.group, host.config.clusterTimeoutMs));
     this.ready = host.listen(host.config.prometheusPort);
   }
 
@@ -162,7 +162,7 @@ class ChildRole implements ProcessRole {
     }
     // A worker process: its own threads report to it.
     this.threads = new ProcessGroup(combine);
-    this.unfollow.push(followThreads(this.threads));
+    this.unfollow.push(followThreads(this.threads, host.config.clusterTimeoutMs));
     if (kind === 'cluster') {
       this.link = clusterParentLink(() => this.agent);
       this.agent.hello(label, false);
@@ -226,7 +226,7 @@ class ElectedRole implements ProcessRole {
       snapshot: () => this.collectOwnAndThreads(host.config.clusterTimeoutMs).then((collection) => toSnapshot(collection.resourceMetrics)),
       ready: () => host.ready(),
     });
-    this.unfollow.push(followThreads(this.threads));
+    this.unfollow.push(followThreads(this.threads, host.config.clusterTimeoutMs));
     this.ready = this.elect();
   }
 
