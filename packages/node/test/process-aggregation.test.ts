@@ -48,7 +48,7 @@ function processSnapshot(requests: number, active: number, uptime: number, entri
 }
 
 function points(result: Snapshot, name: string): Array<DataPoint<number | Histogram>> {
-  return result.scopes.flatMap((scope) => scope.metrics).find((m) => m.descriptor.name === name)?.dataPoints ?? [];
+  return (result.scopes.flatMap((scope) => scope.metrics).find((m) => m.descriptor.name === name)?.dataPoints ?? []) as Array<DataPoint<number | Histogram>>;
 }
 
 const combine = (name: string): 'sum' | undefined => (name === 'cache.entries' ? 'sum' : undefined);
