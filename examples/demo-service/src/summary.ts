@@ -37,7 +37,11 @@ export function summarize(text: string): string {
   const misses = total(text, 'cache_requests_total', ['cache_result="miss"']);
   const used = total(text, 'db_client_connection_count', ['db_client_connection_state="used"', 'pool_name="blocks"']);
   const max = total(text, 'db_client_connection_max', ['pool_name="blocks"']);
-  const state = ['closed', 'open', 'half_open'].find((s) => total(text, 'circuit_breaker_state', [`circuit_breaker_state="${s}"`]) === 1) ?? 'n/a';
+  // One series per process: a clustered demo shows how many workers' breakers are in each state.
+  const states = ['closed', 'open', 'half_open']
+    .map((s) => [s, total(text, 'circuit_breaker_state', [`circuit_breaker_state="${s}"`])] as const)
+    .filter(([, count]) => count > 0);
+  const state = states.length === 0 ? 'n/a' : states.map(([s, count]) => (count > 1 ? `${s} x${count}` : s)).join(', ');
   const opened = total(text, 'circuit_breaker_transitions_total', ['circuit_breaker_transition_to="open"']);
   return (
     `requests ${requests}, 5xx ${percent(errors, requests)} | cache "users" hit ratio ${percent(hits, hits + misses)}` +

@@ -18,4 +18,14 @@ describe('demo summary line', () => {
       'requests 40, 5xx 25.0% | cache "users" hit ratio 75.0% | pool "blocks" 2/5 used | breaker "quote-service" open (opened 2x)',
     );
   });
+
+  it('shows how many workers are in each breaker state when the demo runs clustered', () => {
+    const text = [
+      'circuit_breaker_state{circuit_breaker_name="quote-service",circuit_breaker_state="closed",otelkit_worker="1"} 1',
+      'circuit_breaker_state{circuit_breaker_name="quote-service",circuit_breaker_state="closed",otelkit_worker="2"} 0',
+      'circuit_breaker_state{circuit_breaker_name="quote-service",circuit_breaker_state="open",otelkit_worker="2"} 1',
+      'circuit_breaker_state{circuit_breaker_name="quote-service",circuit_breaker_state="closed",otelkit_worker="3"} 1',
+    ].join('\n');
+    expect(summarize(text)).toContain('breaker "quote-service" closed x2, open (opened 0x)');
+  });
 });
