@@ -102,6 +102,10 @@ export class EndpointServer {
   ) {}
 
   listen(host: string, port: number): Promise<AddressInfo | undefined> {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      reportOnce('endpoints.port', `the metrics/health port ${port} is out of range (0-65535); otelkit serves no endpoints`);
+      return Promise.resolve(undefined);
+    }
     const server = createServer((request, response) => {
       const path = (request.url ?? '').split('?')[0];
       if (path === METRICS_PATH && this.metrics) return this.metrics(request, response);

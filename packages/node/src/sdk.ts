@@ -222,6 +222,7 @@ class RunningSdk implements OtelkitSdk {
       },
       ready: async () => (await health.readiness()).status === 'ready',
       addReadinessCheck: (name, check) => health.add(name, check),
+      removeReadinessCheck: (name) => void health.remove(name),
     });
     this.ready = this.role.ready;
     if (config.handleSignals) {
@@ -306,7 +307,8 @@ class RunningSdk implements OtelkitSdk {
   private async stop(): Promise<void> {
     health.markShuttingDown();
     // A worker's final counts go to its parent before its metrics stop (they stay in the aggregate).
-    await this.role.stop(Math.min(this.config.clusterTimeoutMs, this.config.shutdownTimeoutMs)).catch((error: unknown) => {
+    // At most half the shutdown budget, so the flush that follows keeps the rest.
+    await this.role.stop(Math.min(this.config.clusterTimeoutMs, this.config.shutdownTimeoutMs / 2)).catch((error: unknown) => {
       reportOnce('shutdown.role', `handing final counts to the metrics aggregator failed: ${describeError(error)}`);
     });
     const flushAndStop = Promise.allSettled([this.tracing.shutdown(), this.loadMetrics().then((pipeline) => pipeline?.shutdown())]).then(

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ChildAgent } from '../src/processes/agent.js';
 import { ProcessGroup } from '../src/processes/group.js';
 import type { ChildMessage, ParentMessage } from '../src/processes/protocol.js';
-import { SnapshotMerger, WORKER_ATTRIBUTE, type Snapshot } from '../src/processes/snapshot.js';
+import { SnapshotMerger, toSnapshot, WORKER_ATTRIBUTE, type Snapshot } from '../src/processes/snapshot.js';
 
 // The arithmetic of several processes' metrics in one aggregate (snapshot.ts, group.ts), with
 // hand-built snapshots; the processes themselves are in processes.test.ts.
@@ -54,6 +54,17 @@ function points(result: Snapshot, name: string): Array<DataPoint<number | Histog
 const combine = (name: string): 'sum' | undefined => (name === 'cache.entries' ? 'sum' : undefined);
 
 describe('SnapshotMerger', () => {
+  it('carries NaN and infinities across JSON (the IPC and socket encoding) and leaves malformed points out', () => {
+    const collection = { resource: {}, scopeMetrics: snapshot(metric('ratio', GAUGE, [point(Number.NaN)]), metric('latency', HISTOGRAM, [point(histogram([1, 0, 0], Number.POSITIVE_INFINITY, 1, 1))])).scopes } as never;
+    const sent = JSON.parse(JSON.stringify(toSnapshot(collection))) as Snapshot;
+    const broken = JSON.parse(JSON.stringify(snapshot(metric('requests', SUM, [point(null as unknown as number)]), metric('ok', SUM, [point(3)]))));
+    const merged = new SnapshotMerger(combine).add(sent, 'all', '1').add(broken, 'all', '2').result();
+    expect(points(merged, 'ratio')[0]!.value).toBeNaN();
+    expect((points(merged, 'latency')[0]!.value as Histogram).sum).toBe(Number.POSITIVE_INFINITY);
+    expect(points(merged, 'requests')).toEqual([]);
+    expect(points(merged, 'ok')[0]!.value).toBe(3);
+  });
+
   it('sums counters, up-down counters and histograms per attribute set; gauges one series per worker unless summed', () => {
     const a = processSnapshot(10, 2, 50, 3, histogram([1, 2, 3], 9, 0.5, 4));
     const b = processSnapshot(5, 1, 20, 4, histogram([0, 1, 1], 5, 1.5, 7));
@@ -99,7 +110,7 @@ function groupWith(children: Record<string, { snapshot: Snapshot; answers: boole
       ready: async () => child.ready ?? true,
     });
     const channel = { send: (message: ParentMessage) => (child.answers ? agent.receive(message) : undefined) };
-    agent.hello(key, false);
+    agent.hello(`uid-${key}`, key, false);
   }
   return group;
 }
@@ -131,7 +142,7 @@ describe('ProcessGroup', () => {
     const children = { a: { snapshot: processSnapshot(10, 1, 5, 1, histogram([1, 0, 0], 1, 1, 1)), answers: true } };
     const group = groupWith(children);
     await group.collect(async () => own, 'primary', 100);
-    group.depart('a', 60_000);
+    group.depart('a', 60_000, true);
     group.receive('a', { t: 'bye', snapshot: processSnapshot(25, 0, 6, 0, histogram([1, 0, 0], 1, 1, 1)) }, { send: () => {} });
     const { merged } = await group.collect(async () => own, 'primary', 100);
     expect(points(merged, 'requests')[0]!.value).toBe(26);
@@ -175,14 +186,53 @@ describe('ProcessGroup', () => {
   it('gives per-worker children the lowest free slot, and a departed one its slot back', () => {
     const group = new ProcessGroup(combine);
     const slots: Record<string, number> = {};
-    const join = (key: string) => group.receive(key, { t: 'hello', label: key, wantsSlot: true }, { send: (m) => m.t === 'slot' && (slots[key] = m.index) });
+    const join = (key: string) =>
+      group.receive(key, { t: 'hello', uid: key, label: key, wantsSlot: true }, { send: (m) => void (m.t === 'slot' && (slots[key] = m.index)) });
     join('w1');
     join('w2');
     join('w3');
-    group.depart('w2', 60_000);
+    // A disconnected worker still holds its port; an exited one does not.
+    group.depart('w2', 60_000, false);
     join('w4');
-    expect(slots).toEqual({ w1: 1, w2: 2, w3: 3, w4: 2 });
-    // Children with their own port are not aggregated.
+    group.depart('w3', 60_000, true);
+    join('w5');
+    expect(slots).toEqual({ w1: 1, w2: 2, w3: 3, w4: 4, w5: 3 });
+    // Children with their own port are not aggregated, even their final counts.
+    group.receive('w1', { t: 'bye', snapshot: processSnapshot(10, 1, 5, 1, histogram([1, 0, 0], 1, 1, 1)) }, { send: () => {} });
     expect(group.active).toBe(false);
+  });
+
+  it('gives a child that comes back (same uid) its counts back out of the ledger', async () => {
+    const group = new ProcessGroup(combine);
+    const answer = (key: string, uid: string, requests: number) => {
+      const agent = new ChildAgent((message) => group.receive(key, message, channel), {
+        snapshot: async () => processSnapshot(requests, 0, 1, 0, histogram([1, 0, 0], 1, 1, 1)),
+        ready: async () => true,
+      });
+      const channel = { send: (message: ParentMessage) => agent.receive(message) };
+      agent.hello(uid, 'x', false);
+    };
+    answer('s1', 'same-process', 10);
+    await group.collect(async () => snapshot(), 'hub', 100);
+    group.depart('s1', 0, true);
+    group.leave('s1');
+    expect(points((await group.collect(async () => snapshot(), 'hub', 100)).merged, 'requests')[0]!.value).toBe(10);
+    // Reconnected under a new key, it reports its whole history (12 now) itself: 12, not 22.
+    answer('s2', 'same-process', 12);
+    expect(points((await group.collect(async () => snapshot(), 'hub', 100)).merged, 'requests')[0]!.value).toBe(12);
+  });
+
+  it('labels two live children that claim the same label apart, so their gauges are never summed', async () => {
+    const group = new ProcessGroup(combine);
+    for (const key of ['w1', 'w2']) {
+      const agent = new ChildAgent((message) => group.receive(key, message, channel), { snapshot: async () => snapshot(metric('uptime', GAUGE, [point(5)])), ready: async () => true });
+      const channel = { send: (message: ParentMessage) => agent.receive(message) };
+      agent.hello(`uid-${key}`, '0', false);
+    }
+    const { merged } = await group.collect(async () => snapshot(), 'primary', 100);
+    expect(points(merged, 'uptime').map((p) => [p.attributes[WORKER_ATTRIBUTE], p.value])).toEqual([
+      ['0', 5],
+      ['0~w2', 5],
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { get, type ClientRequest } from 'node:http';
+import { createServer, type Server } from 'node:net';
 import { expect } from 'vitest';
 import { parseSamples, request, type Sample } from './support.js';
 
@@ -79,3 +80,25 @@ export function getOnNewConnection(port: number, path: string): Promise<{ status
   });
 }
 
+
+/** A port `p` such that p .. p + count - 1 were all free (held together while checked). */
+export async function freePorts(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const held: Server[] = [];
+    const listen = (port: number) =>
+      new Promise<number | undefined>((resolve) => {
+        const server = createServer();
+        server.once('error', () => resolve(undefined));
+        server.listen(port, '127.0.0.1', () => {
+          held.push(server);
+          resolve((server.address() as { port: number }).port);
+        });
+      });
+    const base = await listen(0);
+    let ok = base !== undefined && base + count - 1 <= 65535;
+    for (let i = 1; ok && i < count; i++) ok = (await listen(base! + i)) !== undefined;
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+    if (ok) return base!;
+  }
+  throw new Error(`no ${count} consecutive free ports`);
+}

@@ -1,6 +1,6 @@
 import { describeError, reportOnce } from '@otelkit/core';
 import { isParentMessage, type ChildMessage } from './protocol.js';
-import type { Snapshot } from './snapshot.js';
+import { isSnapshot, type Snapshot } from './snapshot.js';
 
 /** What a child does when its parent asks. */
 export type AgentHandlers = {
@@ -25,8 +25,8 @@ export class ChildAgent {
     private readonly handlers: AgentHandlers,
   ) {}
 
-  hello(label: string, wantsSlot: boolean): void {
-    this.post({ t: 'hello', label, wantsSlot });
+  hello(uid: string, label: string, wantsSlot: boolean): void {
+    this.post({ t: 'hello', uid, label, wantsSlot });
   }
 
   receive(message: unknown): void {
@@ -52,12 +52,13 @@ export class ChildAgent {
         this.handlers.slot?.(message.index);
         return;
       case 'heir':
-        this.heir = message.snapshot;
+        if (isSnapshot(message.snapshot)) this.heir = message.snapshot;
     }
   }
 
-  /** Sends the final counts (at shutdown), waiting at most `timeoutMs` for them. */
-  async bye(timeoutMs: number): Promise<void> {
+  /** Says goodbye (at shutdown) with the final counts (when `withCounts`), waiting at most `timeoutMs` for them. */
+  async bye(timeoutMs: number, withCounts: boolean): Promise<void> {
+    if (!withCounts) return this.post({ t: 'bye', snapshot: undefined });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), timeoutMs);

@@ -1,6 +1,7 @@
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BroadcastChannel, isMainThread, threadId, type Worker as ThreadWorker } from 'node:worker_threads';
@@ -28,22 +29,43 @@ function isEnvelope(message: unknown): message is Envelope {
   return typeof message === 'object' && message !== null && (message as { cmd?: unknown }).cmd === CLUSTER_CMD;
 }
 
-/** The primary's side: every cluster worker (forked now or later) joins `group`; its exit leaves it. */
+/**
+ * The primary's side: every cluster worker (forked now or later) joins `group`; its disconnection or
+ * exit starts its departure (only its exit frees its port in per-worker mode).
+ */
 export function followClusterWorkers(group: ProcessGroup, graceMs: number): () => void {
+  const detach = new Map<ClusterWorker, () => void>();
   const attach = (worker: ClusterWorker): void => {
     const key = `w${worker.id}`;
-    const channel = { send: (m: ParentMessage) => void worker.process.send?.({ cmd: CLUSTER_CMD, m } satisfies Envelope) };
-    worker.process.on('internalMessage', (message: unknown) => {
+    const channel = {
+      send: (m: ParentMessage): boolean => {
+        if (!worker.isConnected()) return false;
+        // With a callback, a failed write (the worker just died) is reported here, never as an 'error' event the app would see.
+        return worker.process.send({ cmd: CLUSTER_CMD, m } satisfies Envelope, undefined, {}, () => undefined);
+      },
+    };
+    const onMessage = (message: unknown): void => {
       if (isEnvelope(message)) group.receive(key, message.m, channel);
-    });
+    };
+    worker.process.on('internalMessage', onMessage);
+    detach.set(worker, () => worker.process.removeListener('internalMessage', onMessage));
   };
-  const onExit = (worker: ClusterWorker): void => group.depart(`w${worker.id}`, graceMs);
+  const onDisconnect = (worker: ClusterWorker): void => group.depart(`w${worker.id}`, graceMs, false);
+  const onExit = (worker: ClusterWorker): void => {
+    group.depart(`w${worker.id}`, graceMs, true);
+    detach.get(worker)?.();
+    detach.delete(worker);
+  };
   for (const worker of Object.values(cluster.workers ?? {})) if (worker) attach(worker);
   cluster.on('fork', attach);
+  cluster.on('disconnect', onDisconnect);
   cluster.on('exit', onExit);
   return () => {
     cluster.removeListener('fork', attach);
+    cluster.removeListener('disconnect', onDisconnect);
     cluster.removeListener('exit', onExit);
+    for (const undo of detach.values()) undo();
+    detach.clear();
   };
 }
 
@@ -55,7 +77,8 @@ export function clusterParentLink(agent: () => ChildAgent): { send: (m: ChildMes
   process.on('internalMessage' as 'message', onMessage);
   return {
     send: (m) => {
-      if (process.connected) process.send?.({ cmd: CLUSTER_CMD, m } satisfies Envelope);
+      // With a callback, a failed write is dropped here instead of becoming an 'error' event on process.
+      if (process.connected) process.send?.({ cmd: CLUSTER_CMD, m } satisfies Envelope, undefined, {}, () => undefined);
     },
     close: () => process.removeListener('internalMessage' as 'message', onMessage),
   };
@@ -73,7 +96,7 @@ export function followThreads(group: ProcessGroup, graceMs: number): () => void 
     if (channel) return channel;
     const opened = new BroadcastChannel(THREAD_CHANNEL);
     opened.unref();
-    opened.onmessage = (event) => {
+    opened.onmessage = (event: unknown) => {
       const envelope = (event as { data: ThreadEnvelope | undefined }).data;
       if (envelope?.to !== threadId) return;
       const from = envelope.from;
@@ -84,7 +107,7 @@ export function followThreads(group: ProcessGroup, graceMs: number): () => void 
   const onWorker = (worker: ThreadWorker): void => {
     open();
     const id = worker.threadId;
-    worker.once('exit', () => group.depart(`t${id}`, graceMs));
+    worker.once('exit', () => group.depart(`t${id}`, graceMs, true));
   };
   process.on('worker', onWorker);
   return () => {
@@ -104,11 +127,18 @@ export function threadParentLink(agent: () => ChildAgent): { send: (m: ChildMess
   return { send: (m) => channel.postMessage({ to: 0, from: threadId, m } satisfies ThreadEnvelope), close: () => channel.close() };
 }
 
-/** This process or thread's label among its peers: cluster worker id (PM2: instance number), thread id. */
+/** This process's (or thread's) id for its whole life, across reconnections to its parent. */
+export const PROCESS_UID = randomUUID();
+
+/**
+ * This process or thread's label among its peers: `thread-<id>`; the cluster worker id under an
+ * otelkit primary; else PM2's instance number (instances without an otelkit primary), else the id.
+ */
 export function ownWorkerLabel(): string | undefined {
   if (!isMainThread) return `thread-${threadId}`;
   if (!cluster.isWorker) return undefined;
-  return pm2Instance() ?? String(cluster.worker?.id ?? process.pid);
+  const id = String(cluster.worker?.id ?? process.pid);
+  return hasOtelkitPrimary() ? id : (pm2Instance() ?? id);
 }
 
 /**
@@ -117,11 +147,21 @@ export function ownWorkerLabel(): string | undefined {
  */
 export function pm2Instance(): string | undefined {
   if (process.env.NODE_APP_INSTANCE !== undefined) return process.env.NODE_APP_INSTANCE;
+  const instance = pm2Env()?.NODE_APP_INSTANCE;
+  return instance === undefined || instance === null ? undefined : String(instance);
+}
+
+/** PM2's app name, where PM2 started this process. */
+export function pm2AppName(): string | undefined {
+  const name = pm2Env()?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function pm2Env(): { NODE_APP_INSTANCE?: unknown; name?: unknown } | undefined {
   const raw = process.env.pm2_env;
   if (raw === undefined) return undefined;
   try {
-    const instance = (JSON.parse(raw) as { NODE_APP_INSTANCE?: unknown }).NODE_APP_INSTANCE;
-    return instance === undefined || instance === null ? undefined : String(instance);
+    return JSON.parse(raw) as { NODE_APP_INSTANCE?: unknown; name?: unknown };
   } catch {
     return undefined;
   }
@@ -134,11 +174,14 @@ export function jsonLines(socket: Socket, onMessage: (message: unknown) => void)
   let buffered = '';
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
+    // Only the new chunk is searched for the end of a line (a long line arrives in many chunks).
+    let end = chunk.indexOf('\n');
+    if (end >= 0) end += buffered.length;
     buffered += chunk;
-    let end: number;
-    while ((end = buffered.indexOf('\n')) >= 0) {
+    while (end >= 0) {
       const line = buffered.slice(0, end);
       buffered = buffered.slice(end + 1);
+      end = buffered.indexOf('\n');
       try {
         onMessage(JSON.parse(line));
       } catch (error) {
@@ -160,9 +203,10 @@ export function jsonLines(socket: Socket, onMessage: (message: unknown) => void)
  * The local socket instances without an otelkit parent elect their hub on: whoever listens first.
  * Linux: an abstract socket (no file, nothing left behind); elsewhere a file in the temp directory.
  */
-export function hubSocketPath(host: string, port: number): string {
+export function hubSocketPath(app: string, host: string, port: number): string {
   const user = process.getuid?.() ?? 'u';
-  const name = `otelkit-${user}-${host}-${port}`;
+  // The app's name is part of it: two apps left on the same port never elect one hub between them.
+  const name = `otelkit-${user}-${encodeURIComponent(app).slice(0, 40)}-${host}-${port}`;
   if (process.platform === 'win32') return `\\\\.\\pipe\\${name}`;
   return process.platform === 'linux' ? `\0${name}` : join(tmpdir(), `${name}.sock`);
 }
@@ -196,7 +240,13 @@ export function connectHub(path: string): Promise<Socket | undefined> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       // A socket file left by a hub that died: remove it so the next election can listen.
-      if (error.code === 'ECONNREFUSED' && !path.startsWith('\0') && process.platform !== 'win32') rmSync(path, { force: true });
+      if (error.code === 'ECONNREFUSED' && !path.startsWith('\0') && process.platform !== 'win32') {
+        try {
+          rmSync(path, { force: true });
+        } catch (removal) {
+          reportOnce('processes.hub.stale', `a stale metrics hub socket could not be removed: ${describeError(removal)}`);
+        }
+      }
       resolve(undefined);
     });
   });

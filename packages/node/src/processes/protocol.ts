@@ -14,11 +14,12 @@ export type ParentMessage =
   | { t: 'heir'; snapshot: Snapshot };
 
 /**
- * What a child sends its parent: `hello` once it runs otelkit (with the label its gauges get), the
+ * What a child sends its parent: `hello` once it runs otelkit (with its id for life, across
+ * reconnections, and the label its gauges get), the
  * answers to `collect` and `ready`, and `bye` with its final counts when it shuts down.
  */
 export type ChildMessage =
-  | { t: 'hello'; label: string; wantsSlot: boolean }
+  | { t: 'hello'; uid: string; label: string; wantsSlot: boolean }
   | { t: 'snapshot'; n: number; snapshot: Snapshot }
   | { t: 'ready'; n: number; ready: boolean }
   | { t: 'failed'; n: number; error: string }
@@ -37,5 +38,5 @@ export function isParentMessage(message: unknown): message is ParentMessage {
   return typeof message === 'object' && message !== null && PARENT_TYPES.has((message as { t?: unknown }).t as string);
 }
 
-/** The way from a parent to one child. */
-export type ChildChannel = { send(message: ParentMessage): void };
+/** The way from a parent to one child; `send` returns false (or throws) when the child cannot be reached. */
+export type ChildChannel = { send(message: ParentMessage): boolean | void };

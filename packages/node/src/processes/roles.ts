@@ -1,12 +1,11 @@
 import cluster from 'node:cluster';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import { METRIC_CATALOG } from '@otelkit/core';
 import type { OtelkitConfig } from '../config.js';
 import type { Collection } from '../prometheus/exposition.js';
 import { ChildAgent } from './agent.js';
 import { ProcessGroup } from './group.js';
-import type { ChildMessage } from './protocol.js';
 import {
   clusterParentLink,
   connectHub,
@@ -17,10 +16,13 @@ import {
   jsonLines,
   listenHub,
   ownWorkerLabel,
+  pm2AppName,
   pm2Instance,
   PRIMARY_ENV,
+  PROCESS_UID,
   threadParentLink,
 } from './links.js';
+import type { ChildMessage } from './protocol.js';
 import { toScopeMetrics, toSnapshot, type GaugeCombine, type Snapshot } from './snapshot.js';
 
 /** What the SDK gives the process role. */
@@ -34,6 +36,8 @@ export type RoleHost = {
   ready(): Promise<boolean>;
   /** Adds a readiness check (the primary's "enough workers ready"). */
   addReadinessCheck(name: string, check: () => Promise<{ ready: boolean; detail: string }>): void;
+  /** Removes it (when the SDK stops). */
+  removeReadinessCheck(name: string): void;
 };
 
 /** Where this process or thread stands among its peers, and how its `/metrics` is made. */
@@ -46,8 +50,10 @@ export interface ProcessRole {
   stop(timeoutMs: number): Promise<void>;
 }
 
-/** How long a starting instance that finds no hub waits before standing itself (see ElectedRole). */
+/** How long a starting instance with no heir waits before standing in a hub election (see ElectedRole). */
 const NEWCOMER_WAIT_MS = 500;
+/** The name of the parent's readiness check over its workers. */
+const WORKERS_CHECK = 'workers';
 
 const combine: GaugeCombine = (() => {
   const summed = new Set(METRIC_CATALOG.filter((definition) => definition.acrossProcesses === 'sum').map((definition) => definition.name));
@@ -63,7 +69,7 @@ const combine: GaugeCombine = (() => {
  *   aggregate (per-worker mode: `port + NODE_APP_INSTANCE`);
  * - anything else (a single process, a cluster primary): serves the port, aggregating the cluster
  *   workers and threads that report to it.
- * With Prometheus off, no aggregation: each process serves its own health (no port clash: workers serve none).
+ * With Prometheus off, no aggregation: workers serve nothing (no port clash).
  */
 export function startProcessRole(host: RoleHost): ProcessRole {
   const { config } = host;
@@ -82,11 +88,17 @@ function silent(): ProcessRole {
 }
 
 /** A collection as the aggregate of a group (own collection first: its resource is the target's). */
-async function groupCollection(group: ProcessGroup, host: RoleHost, ownLabel: string, timeoutMs: number, deadlineMs: number): Promise<Collection & { own: Snapshot }> {
+async function groupCollection(
+  group: ProcessGroup,
+  collectOwn: (timeoutMs: number) => Promise<Collection>,
+  ownLabel: string,
+  timeoutMs: number,
+  deadlineMs: number,
+): Promise<Collection & { own: Snapshot }> {
   let ownCollection: Collection | undefined;
   const { merged, own } = await group.collect(
     async () => {
-      ownCollection = await host.collectOwn(timeoutMs);
+      ownCollection = await collectOwn(timeoutMs);
       return toSnapshot(ownCollection.resourceMetrics);
     },
     ownLabel,
@@ -94,6 +106,19 @@ async function groupCollection(group: ProcessGroup, host: RoleHost, ownLabel: st
   );
   const resource = ownCollection!.resourceMetrics.resource;
   return { resourceMetrics: { resource, scopeMetrics: toScopeMetrics(merged) }, errors: ownCollection!.errors, own };
+}
+
+/** The group of a process's worker threads (every process's main thread has one). */
+function threadGroup(host: RoleHost, unfollow: Array<() => void>): ProcessGroup {
+  const threads = new ProcessGroup(combine);
+  unfollow.push(followThreads(threads, host.config.clusterTimeoutMs));
+  return threads;
+}
+
+/** This process's own collection, with its threads' when it has any. */
+function ownAndThreads(host: RoleHost, threads: ProcessGroup | undefined, timeoutMs: number): Promise<Collection> {
+  if (!threads?.active) return host.collectOwn(timeoutMs);
+  return groupCollection(threads, (t) => host.collectOwn(t), 'main', timeoutMs, Math.min(host.config.clusterTimeoutMs, timeoutMs));
 }
 
 /** A single process or a cluster primary: serves the port; aggregates cluster workers and threads. */
@@ -108,19 +133,27 @@ class MainRole implements ProcessRole {
   ) {
     // Workers forked from here know their primary runs otelkit (and so never bind the port).
     process.env[PRIMARY_ENV] = String(process.pid);
-    this.group = new ProcessGroup(combine, () => addWorkersCheck(host, this.group, (key) => key.startsWith('w')));
+    this.group = new ProcessGroup(combine);
     this.unfollow.push(followClusterWorkers(this.group, host.config.clusterTimeoutMs));
     if (prometheus) this.unfollow.push(followThreads(this.group, host.config.clusterTimeoutMs));
+    // Readiness follows the workers from the first fork: one forked but not yet answering is not ready.
+    const onFork = (): void => {
+      cluster.removeListener('fork', onFork);
+      addWorkersCheck(host, this.group, (key) => key.startsWith('w'), () => ({ others: Object.keys(cluster.workers ?? {}).length, self: 0 }));
+    };
+    cluster.on('fork', onFork);
+    if (Object.keys(cluster.workers ?? {}).length > 0) onFork();
+    this.unfollow.push(() => {
+      cluster.removeListener('fork', onFork);
+      host.removeReadinessCheck(WORKERS_CHECK);
+    });
     this.ready = host.listen(host.config.prometheusPort);
   }
 
   async collect(timeoutMs: number): Promise<Collection> {
     if (!this.group.active) return this.host.collectOwn(timeoutMs);
-    return groupCollection(this.group, this.host, Object.keys(cluster.workers ?? {}).length > 0 ? 'primary' : 'main', timeoutMs, this.deadline(timeoutMs));
-  }
-
-  private deadline(timeoutMs: number): number {
-    return Math.min(this.host.config.clusterTimeoutMs, timeoutMs);
+    const label = Object.keys(cluster.workers ?? {}).length > 0 ? 'primary' : 'main';
+    return groupCollection(this.group, (t) => this.host.collectOwn(t), label, timeoutMs, Math.min(this.host.config.clusterTimeoutMs, timeoutMs));
   }
 
   async stop(): Promise<void> {
@@ -129,7 +162,7 @@ class MainRole implements ProcessRole {
   }
 }
 
-/** A thread, or a cluster worker under an otelkit primary: answers its parent; per-worker mode listens on its own port. */
+/** A thread, or a cluster worker under an otelkit primary (or per-worker mode): answers its parent. */
 class ChildRole implements ProcessRole {
   readonly ready: Promise<AddressInfo | undefined>;
   private readonly agent: ChildAgent;
@@ -140,7 +173,7 @@ class ChildRole implements ProcessRole {
 
   constructor(
     private readonly host: RoleHost,
-    kind: 'thread' | 'cluster' | 'per-worker',
+    private readonly kind: 'thread' | 'cluster' | 'per-worker',
   ) {
     let resolveSlot: (index: number) => void = () => {};
     const slot = new Promise<number>((resolve) => (resolveSlot = resolve));
@@ -152,7 +185,7 @@ class ChildRole implements ProcessRole {
     const label = ownWorkerLabel() ?? String(process.pid);
     if (kind === 'thread') {
       this.link = threadParentLink(() => this.agent);
-      this.agent.hello(label, false);
+      this.agent.hello(PROCESS_UID, label, false);
       // A thread whose work is done hands over its final counts before it ends.
       const onBeforeExit = (): void => void this.stop(host.config.clusterTimeoutMs);
       process.once('beforeExit', onBeforeExit);
@@ -161,11 +194,10 @@ class ChildRole implements ProcessRole {
       return;
     }
     // A worker process: its own threads report to it.
-    this.threads = new ProcessGroup(combine);
-    this.unfollow.push(followThreads(this.threads, host.config.clusterTimeoutMs));
+    this.threads = threadGroup(host, this.unfollow);
     if (kind === 'cluster') {
       this.link = clusterParentLink(() => this.agent);
-      this.agent.hello(label, false);
+      this.agent.hello(PROCESS_UID, label, false);
       this.ready = Promise.resolve(undefined);
       return;
     }
@@ -173,7 +205,7 @@ class ChildRole implements ProcessRole {
     // without one, PM2's instance number, else the cluster worker id.
     if (hasOtelkitPrimary()) {
       this.link = clusterParentLink(() => this.agent);
-      this.agent.hello(label, true);
+      this.agent.hello(PROCESS_UID, label, true);
     } else {
       const index = Number(pm2Instance() ?? cluster.worker?.id ?? 0);
       resolveSlot(Number.isInteger(index) ? index : 0);
@@ -183,67 +215,75 @@ class ChildRole implements ProcessRole {
   }
 
   collect(timeoutMs: number): Promise<Collection> {
-    if (!this.threads?.active) return this.host.collectOwn(timeoutMs);
-    return groupCollection(this.threads, this.host, 'main', timeoutMs, Math.min(this.host.config.clusterTimeoutMs, timeoutMs));
+    return ownAndThreads(this.host, this.threads, timeoutMs);
   }
 
   async stop(timeoutMs: number): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const unfollow of this.unfollow.splice(0)) unfollow();
+    // The final counts first (its threads still answer), then the links close.
     if (this.link) {
-      await this.agent.bye(timeoutMs);
+      await this.agent.bye(timeoutMs, this.kind !== 'per-worker');
       this.link.close();
     }
+    for (const unfollow of this.unfollow.splice(0)) unfollow();
   }
 }
 
 /**
  * An instance with no otelkit parent (PM2's cluster mode, or a primary that does not run otelkit):
  * the instances elect a hub on a local socket. The hub serves the port and the aggregate; the others
- * answer it. After each scrape the hub gives every instance its heir (its own counts and those of
- * instances gone before), so when the hub itself dies, the instance elected next starts from them and
- * the sums still never go backwards (bar what the hub counted since its last scrape).
+ * answer it. The hub gives every instance its heir (its own counts and those of instances gone
+ * before) after each scrape, whenever an instance leaves, and when it stops; when the hub dies, an
+ * instance holding an heir is elected first (one without waits), starts from it, and the sums still
+ * never go backwards (bar what the hub counted since its last scrape).
  */
 class ElectedRole implements ProcessRole {
   readonly ready: Promise<AddressInfo | undefined>;
   private readonly path: string;
   private readonly label: string;
   private readonly agent: ChildAgent;
-  private readonly threads = new ProcessGroup(combine);
+  private readonly threads: ProcessGroup;
   private group: ProcessGroup | undefined;
+  private server: Server | undefined;
+  private readonly members = new Set<Socket>();
+  private lastOwn: Snapshot | undefined;
   private send: ((message: ChildMessage) => void) | undefined;
   private closeLink: (() => void) | undefined;
   private stopped = false;
-  private waited = false;
+  private failures = 0;
   private connections = 0;
   private readonly unfollow: Array<() => void> = [];
 
   constructor(private readonly host: RoleHost) {
-    this.path = hubSocketPath(host.config.prometheusHost, host.config.prometheusPort);
+    const app = host.config.serviceName ?? pm2AppName() ?? '';
+    this.path = hubSocketPath(app, host.config.prometheusHost, host.config.prometheusPort);
     this.label = ownWorkerLabel() ?? String(process.pid);
     this.agent = new ChildAgent((m) => this.send?.(m), {
-      snapshot: () => this.collectOwnAndThreads(host.config.clusterTimeoutMs).then((collection) => toSnapshot(collection.resourceMetrics)),
+      snapshot: () => this.collectOwn(host.config.clusterTimeoutMs).then((collection) => toSnapshot(collection.resourceMetrics)),
       ready: () => host.ready(),
     });
-    this.unfollow.push(followThreads(this.threads, host.config.clusterTimeoutMs));
+    this.threads = threadGroup(host, this.unfollow);
     this.ready = this.elect();
   }
 
   private async elect(): Promise<AddressInfo | undefined> {
     if (this.stopped) return undefined;
-    // An instance that holds counts of a hub gone (an heir) stands first; a new one (just started,
-    // perhaps the dead hub's replacement) finding no hub waits a moment so a survivor can take over.
-    if (this.agent.heir === undefined && !this.waited) {
-      this.waited = true;
+    // An instance holding the counts of a hub gone (an heir) stands first; one without (just started,
+    // perhaps the dead hub's replacement) joins a hub if there is one, else waits so a survivor can.
+    if (this.agent.heir === undefined) {
       const socket = await connectHub(this.path);
       if (socket !== undefined) return this.joinHub(socket);
       await new Promise((resolve) => setTimeout(resolve, NEWCOMER_WAIT_MS).unref());
+      if (this.stopped) return undefined;
     }
     const server = await listenHub(this.path, (socket) => this.accept(socket));
     if (server !== undefined) {
-      this.closeLink = () => server.close();
-      return this.becomeHub();
+      if (this.stopped) {
+        server.close();
+        return undefined;
+      }
+      return this.becomeHub(server);
     }
     const socket = await connectHub(this.path);
     if (socket === undefined) return this.retry();
@@ -251,24 +291,36 @@ class ElectedRole implements ProcessRole {
   }
 
   private joinHub(socket: Socket): undefined {
+    if (this.stopped) {
+      socket.destroy();
+      return undefined;
+    }
+    this.failures = 0;
     this.send = jsonLines(socket, (message) => this.agent.receive(message));
     this.closeLink = () => socket.destroy();
     socket.once('close', () => {
       this.send = undefined;
       void this.retry();
     });
-    this.agent.hello(this.label, false);
+    this.agent.hello(PROCESS_UID, this.label, false);
     return undefined;
   }
 
-  /** Elects again a moment later (jittered, so the instances do not all race at once). */
+  /** Elects again a moment later: jittered, backing off while neither listening nor joining works. */
   private retry(): Promise<AddressInfo | undefined> {
     if (this.stopped) return Promise.resolve(undefined);
-    return new Promise((resolve) => setTimeout(() => resolve(this.elect()), Math.random() * 50).unref());
+    const delay = Math.min(5000, 50 * 2 ** Math.min(this.failures++, 7)) * Math.random();
+    return new Promise((resolve) => setTimeout(() => resolve(this.elect()), delay).unref());
   }
 
-  private becomeHub(): Promise<AddressInfo | undefined> {
-    const group = (this.group = new ProcessGroup(combine, () => addWorkersCheck(this.host, group, (key) => key.startsWith('s'))));
+  private becomeHub(server: Server): Promise<AddressInfo | undefined> {
+    this.server = server;
+    this.closeLink = () => server.close();
+    const group = (this.group = new ProcessGroup(combine, {
+      onFirstChild: () => addWorkersCheck(this.host, group, (key) => key.startsWith('s'), () => ({ others: 0, self: 1 })),
+      // Whenever the ledger changes (an instance left), every instance gets the new heir at once.
+      onLedgerChange: () => group.broadcastHeir(group.heir(this.lastOwn)),
+    }));
     if (this.agent.heir) group.adopt(this.agent.heir);
     return this.host.listen(this.host.config.prometheusPort);
   }
@@ -276,39 +328,59 @@ class ElectedRole implements ProcessRole {
   private accept(socket: Socket): void {
     const key = `s${++this.connections}`;
     const group = this.group;
-    if (!group) return void socket.destroy();
+    if (!group || this.stopped) return void socket.destroy();
+    this.members.add(socket);
     const send = jsonLines(socket, (message) => group.receive(key, message, { send }));
-    socket.once('close', () => group.leave(key));
+    socket.once('close', () => {
+      this.members.delete(socket);
+      // A member that reconnects (same uid) takes its counts back; one that is gone leaves them.
+      group.depart(key, this.host.config.clusterTimeoutMs, true);
+    });
   }
 
   async collect(timeoutMs: number): Promise<Collection> {
     const group = this.group;
-    if (!group) return this.collectOwnAndThreads(timeoutMs);
-    const collection = await groupCollection(group, { ...this.host, collectOwn: (t) => this.collectOwnAndThreads(t) }, this.label, timeoutMs, Math.min(this.host.config.clusterTimeoutMs, timeoutMs));
+    if (!group) return this.collectOwn(timeoutMs);
+    const collection = await groupCollection(group, (t) => this.collectOwn(t), this.label, timeoutMs, Math.min(this.host.config.clusterTimeoutMs, timeoutMs));
+    this.lastOwn = collection.own;
     group.broadcastHeir(group.heir(collection.own));
     return collection;
   }
 
-  private collectOwnAndThreads(timeoutMs: number): Promise<Collection> {
-    if (!this.threads.active) return this.host.collectOwn(timeoutMs);
-    return groupCollection(this.threads, this.host, 'main', timeoutMs, Math.min(this.host.config.clusterTimeoutMs, timeoutMs));
+  private collectOwn(timeoutMs: number): Promise<Collection> {
+    return ownAndThreads(this.host, this.threads, timeoutMs);
   }
 
   async stop(timeoutMs: number): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
-    for (const unfollow of this.unfollow.splice(0)) unfollow();
-    if (this.send) await this.agent.bye(timeoutMs);
+    if (this.send) await this.agent.bye(timeoutMs, true);
+    const group = this.group;
+    if (group) {
+      // The hub's last word: its final counts go to every member, one of which takes over.
+      const final = await this.collectOwn(timeoutMs).then((collection) => toSnapshot(collection.resourceMetrics)).catch(() => this.lastOwn);
+      group.broadcastHeir(group.heir(final));
+      this.host.removeReadinessCheck(WORKERS_CHECK);
+      for (const member of this.members) member.end();
+    }
     this.closeLink?.();
+    for (const unfollow of this.unfollow.splice(0)) unfollow();
   }
 }
 
-/** The parent's readiness check: ready while at least the configured share of its workers is. */
-function addWorkersCheck(host: RoleHost, group: ProcessGroup, isWorker: (key: string) => boolean): void {
+/**
+ * The parent's readiness check: ready while at least the configured share of its workers is. `count`
+ * says how many workers there are beyond those that answer (forked but silent ones count as not ready)
+ * and whether the parent counts itself (an elected hub is one of the instances).
+ */
+function addWorkersCheck(host: RoleHost, group: ProcessGroup, isWorker: (key: string) => boolean, count: () => { others: number; self: number }): void {
   const share = host.config.clusterReadyShare;
-  host.addReadinessCheck('workers', async () => {
-    const { ready, total } = await group.readiness(Math.max(1, Math.floor(host.config.healthCheckTimeoutMs * 0.9)), isWorker);
+  host.addReadinessCheck(WORKERS_CHECK, async () => {
+    const answered = await group.readiness(Math.max(1, Math.floor(host.config.healthCheckTimeoutMs * 0.9)), isWorker);
+    const { others, self } = count();
+    const total = Math.max(answered.total, others) + self;
+    const ready = answered.ready + self;
     const needed = Math.ceil(share * total);
     return { ready: total > 0 && ready >= needed, detail: `${ready} of ${total} workers ready (${needed} needed)` };
   });
 }
-

@@ -1,6 +1,6 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { DataPoint, DataPointType, Histogram, MetricData, ResourceMetrics, ScopeMetrics } from '@opentelemetry/sdk-metrics';
-import { reportOnce } from '@otelkit/core';
+import { describeError, reportOnce } from '@otelkit/core';
 
 // Values of the SDK's DataPointType enum (types only, not its code).
 const HISTOGRAM = 0 as DataPointType.HISTOGRAM;
@@ -25,16 +25,59 @@ export type Part =
 /** How a gauge combines across processes (from the catalog): summed, or one series per process. */
 export type GaugeCombine = (metricName: string) => 'sum' | undefined;
 
-/** A reader's collection as a snapshot: plain objects only (no exemplars, no native buckets). */
+/**
+ * A reader's collection as a snapshot: plain objects only (no exemplars, no native buckets), with
+ * NaN and ±Infinity written as strings, since the ways between processes carry JSON (which would
+ * turn them into null); {@link SnapshotMerger} reads them back.
+ */
 export function toSnapshot(resourceMetrics: ResourceMetrics): Snapshot {
   return {
     scopes: resourceMetrics.scopeMetrics.map(({ scope, metrics }) => ({
       scope: { name: scope.name, version: scope.version, schemaUrl: scope.schemaUrl },
       metrics: metrics
         .filter((metric) => metric.dataPointType !== EXPONENTIAL_HISTOGRAM && metric.dataPoints.length > 0)
-        .map((metric) => ({ ...metric, descriptor: { ...metric.descriptor }, dataPoints: (metric.dataPoints as NumberOrHistogramPoint[]).map(copyPoint) }) as MetricData),
+        .map((metric) => ({ ...metric, descriptor: { ...metric.descriptor }, dataPoints: (metric.dataPoints as NumberOrHistogramPoint[]).map(toWire) }) as MetricData),
     })),
   };
+}
+
+/** A merged snapshot in its wire form (as {@link toSnapshot} writes one). */
+export function wireSnapshot(snapshot: Snapshot): Snapshot {
+  return {
+    scopes: snapshot.scopes.map(({ scope, metrics }) => ({
+      scope,
+      metrics: metrics.map((metric) => ({ ...metric, dataPoints: (metric.dataPoints as NumberOrHistogramPoint[]).map(toWire) }) as MetricData),
+    })),
+  };
+}
+
+/** Whether something received from another process looks like a snapshot (its points are checked one by one when merged). */
+export function isSnapshot(value: unknown): value is Snapshot {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray((value as Snapshot).scopes) &&
+    (value as Snapshot).scopes.every((scope) => typeof scope?.scope?.name === 'string' && Array.isArray(scope.metrics))
+  );
+}
+
+function toWire(point: NumberOrHistogramPoint): NumberOrHistogramPoint {
+  const copy = copyPoint(point);
+  if (typeof copy.value === 'number') return { ...copy, value: wireNumber(copy.value) } as NumberOrHistogramPoint;
+  const value = { ...copy.value } as Record<string, unknown>;
+  for (const key of ['sum', 'min', 'max'] as const) if (typeof value[key] === 'number') value[key] = wireNumber(value[key]);
+  return { ...copy, value } as unknown as NumberOrHistogramPoint;
+}
+
+function wireNumber(value: number): number {
+  return (Number.isFinite(value) ? value : String(value)) as number;
+}
+
+/** A number as sent: finite numbers as they are, 'NaN', 'Infinity' and '-Infinity' as strings; anything else is not a number. */
+function readNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') return Number(value);
+  return undefined;
 }
 
 /** A snapshot as the `scopeMetrics` of a collection. */
@@ -69,8 +112,13 @@ export class SnapshotMerger {
       let merged = this.scopes.get(scopeKey);
       if (merged === undefined) this.scopes.set(scopeKey, (merged = { scope, metrics: new Map() }));
       for (const metric of metrics) {
-        if (part === 'monotonic' && !isMonotonic(metric)) continue;
-        this.addMetric(merged.metrics, metric, worker);
+        try {
+          if (part === 'monotonic' && !isMonotonic(metric)) continue;
+          this.addMetric(merged.metrics, metric, worker);
+        } catch (error) {
+          // Received from another process: a malformed metric is left out, the rest of the scrape stands.
+          reportOnce('processes.malformed', `a metric from another process was malformed and left out: ${describeError(error)}`);
+        }
       }
     }
     return this;
@@ -109,12 +157,15 @@ export class SnapshotMerger {
 }
 
 /** Adds `point` into `into` (same attribute set); false when histogram boundaries differ. */
-function addInto(into: MutablePoint, point: NumberOrHistogramPoint): boolean {
+function addInto(into: MutablePoint, received: NumberOrHistogramPoint): boolean {
+  const point = copyPoint(received);
   if (typeof into.value === 'number') {
+    if (typeof point.value !== 'number') return false;
     into.value += point.value as number;
   } else {
+    if (typeof point.value === 'number') return false;
     const a = into.value;
-    const b = point.value as Histogram;
+    const b = point.value;
     if (!sameBoundaries(a.buckets.boundaries, b.buckets.boundaries)) return false;
     for (let i = 0; i < a.buckets.counts.length; i++) a.buckets.counts[i]! += b.buckets.counts[i] ?? 0;
     a.count += b.count;
@@ -127,23 +178,42 @@ function addInto(into: MutablePoint, point: NumberOrHistogramPoint): boolean {
   return true;
 }
 
+/** A copy the merger owns, numbers read back from their wire form; throws on a point of no known shape. */
 function copyPoint<T extends DataPoint<number> | DataPoint<Histogram>>(point: T): T {
-  const value = point.value;
+  const value: unknown = point.value;
+  const number = readNumber(value);
+  if (number === undefined && !isHistogram(value)) throw new Error('a point that is neither a number nor a histogram');
+  const histogram = value as Histogram;
+  const sum = readNumber(histogram.sum);
+  const min = readNumber(histogram.min);
+  const max = readNumber(histogram.max);
   return {
     startTime: [point.startTime[0], point.startTime[1]],
     endTime: [point.endTime[0], point.endTime[1]],
-    attributes: point.attributes,
+    attributes: point.attributes ?? {},
     value:
-      typeof value === 'number'
-        ? value
+      number !== undefined
+        ? number
         : {
-            buckets: { boundaries: [...value.buckets.boundaries], counts: [...value.buckets.counts] },
-            count: value.count,
-            ...(value.sum === undefined ? {} : { sum: value.sum }),
-            ...(value.min === undefined ? {} : { min: value.min }),
-            ...(value.max === undefined ? {} : { max: value.max }),
+            buckets: { boundaries: [...histogram.buckets.boundaries], counts: [...histogram.buckets.counts] },
+            count: histogram.count,
+            ...(sum === undefined ? {} : { sum }),
+            ...(min === undefined ? {} : { min }),
+            ...(max === undefined ? {} : { max }),
           },
   } as T;
+}
+
+function isHistogram(value: unknown): value is Histogram {
+  const histogram = value as Histogram;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof histogram.count === 'number' &&
+    Array.isArray(histogram.buckets?.boundaries) &&
+    Array.isArray(histogram.buckets?.counts) &&
+    histogram.buckets.counts.length === histogram.buckets.boundaries.length + 1
+  );
 }
 
 function withWorker(attributes: Attributes, worker: string): Attributes {
