@@ -223,6 +223,7 @@ class RunningSdk implements OtelkitSdk {
       ready: async () => (await health.readiness()).status === 'ready',
       addReadinessCheck: (name, check) => health.add(name, check),
       removeReadinessCheck: (name) => void health.remove(name),
+      unlisten: () => this.endpoints.close(),
     });
     this.ready = this.role.ready;
     if (config.handleSignals) {

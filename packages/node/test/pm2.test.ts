@@ -59,5 +59,16 @@ describe('PM2 cluster mode', () => {
     // The new hub starts from the heir the old one handed over: nothing went backwards.
     for (let i = 0; i < 3; i++) expect(sum(await scrape(metricsPort), COUNT, USERS)).toBe(n);
     expect(sum(await scrape(metricsPort), 'service_starts_total')).toBe(3);
+    // A hub stopped gracefully (SIGINT; PM2 starts it again) hands over its final counts and the port.
+    await traffic(appPort, 40);
+    const [graceful] = listenersOf(metricsPort);
+    process.kill(graceful!, 'SIGINT');
+    await eventuallyPasses(async () => {
+      const listeners = listenersOf(metricsPort);
+      expect(listeners).toHaveLength(1);
+      expect(listeners[0]).not.toBe(graceful);
+      expect(sum(await scrape(metricsPort), 'service_starts_total')).toBe(4);
+    }, 20_000);
+    expect(sum(await scrape(metricsPort), COUNT, USERS)).toBe(n + 40);
   }, 90_000);
 });

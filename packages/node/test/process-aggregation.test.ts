@@ -235,4 +235,25 @@ describe('ProcessGroup', () => {
       ['0~w2', 5],
     ]);
   });
+
+  it('forgets a child that said bye once it has exited, and never counts it twice', async () => {
+    const group = groupWith({ a: { snapshot: processSnapshot(10, 1, 5, 1, histogram([1, 0, 0], 1, 1, 1)), answers: true } });
+    group.receive('a', { t: 'bye', snapshot: processSnapshot(12, 0, 6, 0, histogram([1, 0, 0], 1, 1, 1)) }, { send: () => {} });
+    group.depart('a', 60_000, true);
+    expect(group.size).toBe(0);
+    const { merged } = await group.collect(async () => own, 'primary', 100);
+    expect(points(merged, 'requests')[0]!.value).toBe(13);
+  });
+
+  it("never gives a child the parent's own label", async () => {
+    const group = new ProcessGroup(combine, { ownLabel: '0' });
+    const agent = new ChildAgent((message) => group.receive('s1', message, channel), { snapshot: async () => snapshot(metric('uptime', GAUGE, [point(5)])), ready: async () => true });
+    const channel = { send: (message: ParentMessage) => agent.receive(message) };
+    agent.hello('uid-s1', '0', false);
+    const { merged } = await group.collect(async () => snapshot(metric('uptime', GAUGE, [point(7)])), '0', 100);
+    expect(points(merged, 'uptime').map((p) => [p.attributes[WORKER_ATTRIBUTE], p.value])).toEqual([
+      ['0', 7],
+      ['0~s1', 5],
+    ]);
+  });
 });

@@ -53,6 +53,8 @@ export class ProcessGroup {
       onFirstChild?: () => void;
       /** Called when the ledger changed (a hub then hands out its heir at once). */
       onLedgerChange?: () => void;
+      /** The label of the parent's own gauges, which no child may take. */
+      ownLabel?: string;
     } = {},
   ) {}
 
@@ -91,12 +93,18 @@ export class ProcessGroup {
   private hello(key: string, message: Extract<ChildMessage, { t: 'hello' }>, channel: ChildChannel): void {
     const uid = String(message.uid);
     const aggregated = !message.wantsSlot;
-    // Back after a disconnection: it reports its whole history again, so the ledger gives it back.
+    // Back after a disconnection: it reports its whole history again, so the ledger gives it back (and
+    // it counts with those counts until its first answer, so the sum does not dip meanwhile).
+    let last = this.ledger.recent.get(uid);
     if (this.ledger.recent.delete(uid)) this.hooks.onLedgerChange?.();
-    for (const peer of this.peers.values()) if (peer.uid === uid) this.peers.delete(peer.key);
+    for (const peer of this.peers.values()) {
+      if (peer.uid !== uid) continue;
+      last ??= peer.settled ? undefined : peer.last;
+      this.peers.delete(peer.key);
+    }
     const slot = message.wantsSlot ? this.freeSlot() : undefined;
     const label = this.uniqueLabel(String(message.label), key);
-    this.peers.set(key, { key, uid, label, channel, last: undefined, lastRequest: 0, slot, aggregated, departing: false, settled: false });
+    this.peers.set(key, { key, uid, label, channel, last, lastRequest: 0, slot, aggregated, departing: false, settled: false });
     if (aggregated) this.everAggregated = true;
     if (slot !== undefined) this.send(channel, { t: 'slot', index: slot });
     if (!this.everJoined) {
@@ -107,13 +115,10 @@ export class ProcessGroup {
 
   /** Gauges of two live children must never share a label (they would be summed): the second gets its key appended. */
   private uniqueLabel(label: string, key: string): string {
-    for (const peer of this.peers.values()) {
-      if (peer.label === label && !peer.departing) {
-        reportOnce(`processes.label.${label}`, `two workers call themselves "${label}"; one is labelled "${label}~${key}"`);
-        return `${label}~${key}`;
-      }
-    }
-    return label;
+    const taken = label === this.hooks.ownLabel || [...this.peers.values()].some((peer) => peer.label === label && !peer.departing);
+    if (!taken) return label;
+    reportOnce(`processes.label.${label}`, `two workers call themselves "${label}"; one is labelled "${label}~${key}"`);
+    return `${label}~${key}`;
   }
 
   /**
@@ -125,6 +130,11 @@ export class ProcessGroup {
     const peer = this.peers.get(key);
     if (peer === undefined) return;
     if (exited) peer.slot = undefined;
+    if (peer.settled) {
+      // Its counts are in the ledger already (it said bye): once it has exited, nothing is left to keep.
+      if (exited) this.peers.delete(key);
+      return;
+    }
     if (peer.departing) return;
     peer.departing = true;
     this.settlePending(key);
@@ -136,7 +146,8 @@ export class ProcessGroup {
     const peer = this.peers.get(key);
     if (peer === undefined) return;
     this.settle(key, undefined);
-    this.peers.delete(key);
+    // A per-worker child that disconnected may still hold its port: its entry (and slot) stays until it exits.
+    if (peer.slot === undefined) this.peers.delete(key);
   }
 
   /** Moves child `key`'s final (else last) counts to the ledger, once; only aggregated children count. */
@@ -209,7 +220,7 @@ export class ProcessGroup {
         merger.add(reply.snapshot, 'all', peer.label);
         continue;
       }
-      if (!peer.departing) {
+      if (!peer.departing && replies.has(peer.key)) {
         const why = reply?.t === 'failed' ? `failed to collect (${reply.error})` : `did not answer within ${timeoutMs} ms`;
         reportOnce(`processes.late.${peer.label}`, `worker ${peer.label} ${why}; the scrape used its last counters and histograms and left out its gauges`);
       }

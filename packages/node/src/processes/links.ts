@@ -1,7 +1,7 @@
 import cluster, { type Worker as ClusterWorker } from 'node:cluster';
 import { rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BroadcastChannel, isMainThread, threadId, type Worker as ThreadWorker } from 'node:worker_threads';
@@ -127,9 +127,6 @@ export function threadParentLink(agent: () => ChildAgent): { send: (m: ChildMess
   return { send: (m) => channel.postMessage({ to: 0, from: threadId, m } satisfies ThreadEnvelope), close: () => channel.close() };
 }
 
-/** This process's (or thread's) id for its whole life, across reconnections to its parent. */
-export const PROCESS_UID = randomUUID();
-
 /**
  * This process or thread's label among its peers: `thread-<id>`; the cluster worker id under an
  * otelkit primary; else PM2's instance number (instances without an otelkit primary), else the id.
@@ -205,8 +202,10 @@ export function jsonLines(socket: Socket, onMessage: (message: unknown) => void)
  */
 export function hubSocketPath(app: string, host: string, port: number): string {
   const user = process.getuid?.() ?? 'u';
-  // The app's name is part of it: two apps left on the same port never elect one hub between them.
-  const name = `otelkit-${user}-${encodeURIComponent(app).slice(0, 40)}-${host}-${port}`;
+  // The app's name is part of it (hashed: socket paths are short on some systems): two apps left on
+  // the same port never elect one hub between them.
+  const app_ = createHash('sha256').update(`${app}\0${host}`).digest('hex').slice(0, 12);
+  const name = `otelkit-${user}-${app_}-${port}`;
   if (process.platform === 'win32') return `\\\\.\\pipe\\${name}`;
   return process.platform === 'linux' ? `\0${name}` : join(tmpdir(), `${name}.sock`);
 }

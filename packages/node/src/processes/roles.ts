@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import { METRIC_CATALOG } from '@otelkit/core';
@@ -19,7 +20,6 @@ import {
   pm2AppName,
   pm2Instance,
   PRIMARY_ENV,
-  PROCESS_UID,
   threadParentLink,
 } from './links.js';
 import type { ChildMessage } from './protocol.js';
@@ -38,6 +38,8 @@ export type RoleHost = {
   addReadinessCheck(name: string, check: () => Promise<{ ready: boolean; detail: string }>): void;
   /** Removes it (when the SDK stops). */
   removeReadinessCheck(name: string): void;
+  /** Stops listening on the metrics/health port (an elected hub hands it over when it stops). */
+  unlisten(): Promise<void>;
 };
 
 /** Where this process or thread stands among its peers, and how its `/metrics` is made. */
@@ -136,17 +138,23 @@ class MainRole implements ProcessRole {
     this.group = new ProcessGroup(combine);
     this.unfollow.push(followClusterWorkers(this.group, host.config.clusterTimeoutMs));
     if (prometheus) this.unfollow.push(followThreads(this.group, host.config.clusterTimeoutMs));
-    // Readiness follows the workers from the first fork: one forked but not yet answering is not ready.
-    const onFork = (): void => {
-      cluster.removeListener('fork', onFork);
-      addWorkersCheck(host, this.group, (key) => key.startsWith('w'), () => ({ others: Object.keys(cluster.workers ?? {}).length, self: 0 }));
-    };
-    cluster.on('fork', onFork);
-    if (Object.keys(cluster.workers ?? {}).length > 0) onFork();
-    this.unfollow.push(() => {
-      cluster.removeListener('fork', onFork);
-      host.removeReadinessCheck(WORKERS_CHECK);
-    });
+    // Readiness follows the workers from the first fork: one forked (since otelkit started) but not yet
+    // answering is not ready. Only where workers report at all (Prometheus on, or per-worker mode).
+    if (prometheus || host.config.clusterMode === 'per-worker') {
+      const forked = new Set<number>();
+      const onFork = (worker: { id: number }): void => {
+        if (forked.size === 0) addWorkersCheck(host, this.group, (key) => key.startsWith('w'), () => ({ others: forked.size, self: 0 }));
+        forked.add(worker.id);
+      };
+      const onExit = (worker: { id: number }): void => void forked.delete(worker.id);
+      cluster.on('fork', onFork);
+      cluster.on('exit', onExit);
+      this.unfollow.push(() => {
+        cluster.removeListener('fork', onFork);
+        cluster.removeListener('exit', onExit);
+        host.removeReadinessCheck(WORKERS_CHECK);
+      });
+    }
     this.ready = host.listen(host.config.prometheusPort);
   }
 
@@ -165,11 +173,13 @@ class MainRole implements ProcessRole {
 /** A thread, or a cluster worker under an otelkit primary (or per-worker mode): answers its parent. */
 class ChildRole implements ProcessRole {
   readonly ready: Promise<AddressInfo | undefined>;
+  /** This child's id for as long as this SDK runs (a restarted SDK is a new child: its SDK counts start again). */
+  private readonly uid = randomUUID();
   private readonly agent: ChildAgent;
   private readonly link: { send: (m: ChildMessage) => void; close: () => void } | undefined;
   private readonly threads: ProcessGroup | undefined;
   private readonly unfollow: Array<() => void> = [];
-  private stopped = false;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly host: RoleHost,
@@ -185,7 +195,7 @@ class ChildRole implements ProcessRole {
     const label = ownWorkerLabel() ?? String(process.pid);
     if (kind === 'thread') {
       this.link = threadParentLink(() => this.agent);
-      this.agent.hello(PROCESS_UID, label, false);
+      this.agent.hello(this.uid, label, false);
       // A thread whose work is done hands over its final counts before it ends.
       const onBeforeExit = (): void => void this.stop(host.config.clusterTimeoutMs);
       process.once('beforeExit', onBeforeExit);
@@ -197,7 +207,7 @@ class ChildRole implements ProcessRole {
     this.threads = threadGroup(host, this.unfollow);
     if (kind === 'cluster') {
       this.link = clusterParentLink(() => this.agent);
-      this.agent.hello(PROCESS_UID, label, false);
+      this.agent.hello(this.uid, label, false);
       this.ready = Promise.resolve(undefined);
       return;
     }
@@ -205,7 +215,7 @@ class ChildRole implements ProcessRole {
     // without one, PM2's instance number, else the cluster worker id.
     if (hasOtelkitPrimary()) {
       this.link = clusterParentLink(() => this.agent);
-      this.agent.hello(PROCESS_UID, label, true);
+      this.agent.hello(this.uid, label, true);
     } else {
       const index = Number(pm2Instance() ?? cluster.worker?.id ?? 0);
       resolveSlot(Number.isInteger(index) ? index : 0);
@@ -218,9 +228,13 @@ class ChildRole implements ProcessRole {
     return ownAndThreads(this.host, this.threads, timeoutMs);
   }
 
-  async stop(timeoutMs: number): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /** Once: a second call (the thread's beforeExit, then shutdown) waits for the first. */
+  stop(timeoutMs: number): Promise<void> {
+    this.stopping ??= this.finish(timeoutMs);
+    return this.stopping;
+  }
+
+  private async finish(timeoutMs: number): Promise<void> {
     // The final counts first (its threads still answer), then the links close.
     if (this.link) {
       await this.agent.bye(timeoutMs, this.kind !== 'per-worker');
@@ -240,6 +254,9 @@ class ChildRole implements ProcessRole {
  */
 class ElectedRole implements ProcessRole {
   readonly ready: Promise<AddressInfo | undefined>;
+  /** This instance's id for as long as this SDK runs, kept across reconnections to the hub. */
+  private readonly uid = randomUUID();
+  private stopping: Promise<void> | undefined;
   private readonly path: string;
   private readonly label: string;
   private readonly agent: ChildAgent;
@@ -249,6 +266,8 @@ class ElectedRole implements ProcessRole {
   private readonly members = new Set<Socket>();
   private lastOwn: Snapshot | undefined;
   private send: ((message: ChildMessage) => void) | undefined;
+  /** The link to the hub, while this instance is a member. */
+  private socket: Socket | undefined;
   private closeLink: (() => void) | undefined;
   private stopped = false;
   private failures = 0;
@@ -296,13 +315,14 @@ class ElectedRole implements ProcessRole {
       return undefined;
     }
     this.failures = 0;
+    this.socket = socket;
     this.send = jsonLines(socket, (message) => this.agent.receive(message));
-    this.closeLink = () => socket.destroy();
     socket.once('close', () => {
       this.send = undefined;
+      this.socket = undefined;
       void this.retry();
     });
-    this.agent.hello(PROCESS_UID, this.label, false);
+    this.agent.hello(this.uid, this.label, false);
     return undefined;
   }
 
@@ -320,9 +340,23 @@ class ElectedRole implements ProcessRole {
       onFirstChild: () => addWorkersCheck(this.host, group, (key) => key.startsWith('s'), () => ({ others: 0, self: 1 })),
       // Whenever the ledger changes (an instance left), every instance gets the new heir at once.
       onLedgerChange: () => group.broadcastHeir(group.heir(this.lastOwn)),
+      ownLabel: this.label,
     }));
     if (this.agent.heir) group.adopt(this.agent.heir);
-    return this.host.listen(this.host.config.prometheusPort);
+    return this.listenPort();
+  }
+
+  /**
+   * Listens on the metrics port, trying again while it is taken: a hub that stops gracefully lets go
+   * of the hub socket first and of the port a moment later (see stop()).
+   */
+  private async listenPort(): Promise<AddressInfo | undefined> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const address = await this.host.listen(this.host.config.prometheusPort);
+      if (address !== undefined || attempt >= 40) return address;
+      await new Promise((resolve) => setTimeout(resolve, 250).unref());
+    }
+    return undefined;
   }
 
   private accept(socket: Socket): void {
@@ -351,19 +385,29 @@ class ElectedRole implements ProcessRole {
     return ownAndThreads(this.host, this.threads, timeoutMs);
   }
 
-  async stop(timeoutMs: number): Promise<void> {
-    if (this.stopped) return;
+  /** Once: a second call waits for the first. */
+  stop(timeoutMs: number): Promise<void> {
+    this.stopping ??= this.finish(timeoutMs);
+    return this.stopping;
+  }
+
+  private async finish(timeoutMs: number): Promise<void> {
     this.stopped = true;
-    if (this.send) await this.agent.bye(timeoutMs, true);
     const group = this.group;
     if (group) {
-      // The hub's last word: its final counts go to every member, one of which takes over.
+      // The hub's last word: its final counts go to every member, one of which takes over (and the
+      // port: let go of it now rather than at the end of this process's flush).
       const final = await this.collectOwn(timeoutMs).then((collection) => toSnapshot(collection.resourceMetrics)).catch(() => this.lastOwn);
       group.broadcastHeir(group.heir(final));
       this.host.removeReadinessCheck(WORKERS_CHECK);
+      await this.host.unlisten();
       for (const member of this.members) member.end();
+      this.closeLink?.();
+    } else if (this.socket) {
+      await this.agent.bye(timeoutMs, true);
+      // end(), not destroy(): the bye (possibly large) is written out before the socket closes.
+      await endSocket(this.socket, timeoutMs);
     }
-    this.closeLink?.();
     for (const unfollow of this.unfollow.splice(0)) unfollow();
   }
 }
@@ -382,5 +426,21 @@ function addWorkersCheck(host: RoleHost, group: ProcessGroup, isWorker: (key: st
     const ready = answered.ready + self;
     const needed = Math.ceil(share * total);
     return { ready: total > 0 && ready >= needed, detail: `${ready} of ${total} workers ready (${needed} needed)` };
+  });
+}
+
+/** Ends a socket (its pending writes go out), destroying it if it is not closed within `timeoutMs`. */
+function endSocket(socket: Socket, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.end();
   });
 }
