@@ -83,6 +83,7 @@ export {
   type OperationTimerOptions,
   type StopTimer,
 } from './timing.js';
+export { timed, type TimedDecorator, type TimedOptions } from './timed.js';
 export { contain, describeError, reportOnce, resetReportedProblems } from './diagnostics.js';
 export { createHandle, handleWith, noopHandle, type BridgeHandle } from './handle.js';
 export { nameClaims, type NameClaims } from './binding/names.js';
