@@ -154,6 +154,11 @@ export type OtelkitConfig = {
   clusterTimeoutMs: number;
   /** `OTELKIT_CLUSTER_READY_SHARE`: share of the workers that must be ready for the primary to be, 0..1. @default 1 */
   clusterReadyShare: number;
+  /**
+   * `OTELKIT_LOG_CORRELATION`: pino and winston records written inside a span carry `trace_id`,
+   * `span_id` and `trace_flags`. @default true
+   */
+  logCorrelation: boolean;
 };
 
 const DEFAULTS: OtelkitConfig = {
@@ -204,6 +209,7 @@ const DEFAULTS: OtelkitConfig = {
   clusterMode: 'aggregate',
   clusterTimeoutMs: 2000,
   clusterReadyShare: 1,
+  logCorrelation: true,
 };
 
 /** The built-in defaults, for documentation and tests. */
@@ -302,6 +308,7 @@ export function configFromEnv(env: Env = process.env): { config: OtelkitConfig; 
   config.clusterMode = reader.oneOf('OTELKIT_CLUSTER_MODE', ['aggregate', 'per-worker'] as const, DEFAULTS.clusterMode);
   config.clusterTimeoutMs = reader.number('OTELKIT_CLUSTER_TIMEOUT_MS', DEFAULTS.clusterTimeoutMs, { min: 1, integer: true });
   config.clusterReadyShare = reader.number('OTELKIT_CLUSTER_READY_SHARE', DEFAULTS.clusterReadyShare, { min: 0, max: 1 });
+  config.logCorrelation = reader.boolean('OTELKIT_LOG_CORRELATION', DEFAULTS.logCorrelation);
   return { config, problems };
 }
 

@@ -26,6 +26,7 @@ import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
 import { instrumentHttpServer } from './http-server.js';
 import type { MetricsPipeline } from './metrics.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
+import { LOG_CORRELATION_BRIDGES } from './log-correlation.js';
 import { enabledBridges } from './module-bridges.js';
 import { installModuleHooks, registerInstrumentations } from './module-hooks.js';
 import { startProcessRole, type ProcessRole } from './processes/roles.js';
@@ -199,7 +200,7 @@ class RunningSdk implements OtelkitSdk {
     );
     this.cleanups.push(
       installModuleHooks({
-        bridges: enabledBridges(bridges, config.bridgesDisabled),
+        bridges: enabledBridges([...bridges, ...(config.logCorrelation ? LOG_CORRELATION_BRIDGES : [])], config.bridgesDisabled),
         instrumentations: [...this.tracing.instrumentations, ...extraInstrumentations],
         tracerProvider: this.tracing.provider,
         meterProvider: this.meterProvider,
