@@ -26,6 +26,7 @@ import { HealthRegistry, type ReadinessCheckOptions } from './health.js';
 import { instrumentHttpServer } from './http-server.js';
 import type { MetricsPipeline } from './metrics.js';
 import { DeferredMeterProvider } from './deferred-meter-provider.js';
+import { routesFromFastify } from './framework-routes.js';
 import { LOG_CORRELATION_BRIDGES } from './log-correlation.js';
 import { enabledBridges } from './module-bridges.js';
 import { installModuleHooks, registerInstrumentations } from './module-hooks.js';
@@ -206,6 +207,8 @@ class RunningSdk implements OtelkitSdk {
         meterProvider: this.meterProvider,
       }),
     );
+    // Route templates from frameworks that announce themselves (fastify), unless turned off by name.
+    if (!config.bridgesDisabled.includes('fastify') && !config.bridgesDisabled.includes('all')) this.cleanups.push(routesFromFastify());
     this.serviceMetrics = registerServiceMetrics();
     this.reportDroppedMeasurements();
 
