@@ -1,4 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { pino } from 'pino';
 import { addPoolRoutes } from './pools.js';
 import { createQuoteBreaker } from './quotes.js';
 import { createUserStore } from './users.js';
@@ -62,7 +63,18 @@ export function createApp(options: { quotePeriodMs?: number } = {}): Express {
     res.json({ quote: await quotes.fire() });
   });
 
-  app.use((error: Error, _req: Request, res: Response, _next: NextFunction) => {
+  // A failed request is logged (at most one line per DEMO_LOG_EVERY_MS, 5 s by default, so the load
+  // does not flood the console); under the preload the line carries the request's trace_id, span_id
+  // and trace_flags, the same trace id the caller got in its traceresponse header.
+  const logger = pino({ base: { service: 'otelkit-demo' } });
+  const logEveryMs = Number(process.env.DEMO_LOG_EVERY_MS ?? 5000);
+  let lastLoggedAt = -Infinity;
+  app.use((error: Error, req: Request, res: Response, _next: NextFunction) => {
+    const now = performance.now();
+    if (now - lastLoggedAt >= logEveryMs) {
+      lastLoggedAt = now;
+      logger.error({ err: error, route: req.route?.path }, 'request failed');
+    }
     res.status(500).json({ error: error.message });
   });
   return app;
