@@ -1,5 +1,5 @@
 import { isAbsolute } from 'node:path';
-import { moduleOfFile, watchModuleLoads } from './module-load.js';
+import { moduleOfFile, watchModuleLoads, type ModuleLoad } from './module-load.js';
 
 /**
  * Runs `enable` once, just before the first CommonJS load of `packageName` (by `require`, or by an ES
@@ -10,13 +10,27 @@ import { moduleOfFile, watchModuleLoads } from './module-load.js';
  */
 export function beforeFirstLoad(packageName: string, enable: () => void): () => void {
   let done = false;
+  let loading: ModuleLoad | undefined;
   const unwatch = watchModuleLoads({
     name: `instrumentation of ${packageName}`,
-    before({ request }) {
+    before(load) {
+      const { request } = load;
       if (done || typeof request !== 'string') return;
       if (request !== packageName && !(isAbsolute(request) && moduleOfFile(request)?.packageName === packageName)) return;
       done = true;
+      loading = load;
       enable();
+    },
+    after(load, exports) {
+      if (load !== loading) return undefined;
+      loading = undefined;
+      // This very require() entered Node before the instrumentation's require hook existed, so the
+      // hook did not see it: require the package once more through the hook (Node's cache makes
+      // that cheap) and hand the app what the hook made of it.
+      const parent = load.parent as { require?: (request: string) => unknown } | null;
+      if (typeof parent?.require !== 'function') return undefined;
+      const hooked = parent.require(load.request);
+      return hooked === exports ? undefined : hooked;
     },
   });
   return unwatch;

@@ -95,6 +95,15 @@ export function installModuleHooks(options: ModuleHooksOptions): () => void {
   };
   if (esm) instrumentExpress();
   else cleanups.push(beforeFirstLoad('express', instrumentExpress));
+  // koa (with @koa/router): the matched route template for http.route, from the router's layers;
+  // middleware spans only when spans are recorded.
+  const instrumentKoa = (): void => {
+    const { KoaInstrumentation, KoaLayerType } = require('@opentelemetry/instrumentation-koa') as typeof import('@opentelemetry/instrumentation-koa');
+    const routesOnly = { ignoreLayersType: [KoaLayerType.MIDDLEWARE] };
+    cleanups.push(registerInstrumentations({ instrumentations: [new KoaInstrumentation(recording ? {} : routesOnly)], ...providers }));
+  };
+  if (esm) instrumentKoa();
+  else cleanups.push(beforeFirstLoad('koa', instrumentKoa));
   if (!esm) cleanups.push(hookCommonJsLoadedFromEsm());
   return () => {
     for (const cleanup of cleanups.splice(0)) {
