@@ -65,6 +65,12 @@ describe('koa routes with no code (@koa/router)', () => {
         expect(text).not.toContain('secret-4711');
         expect(text).not.toContain('acme-');
         expect(text).not.toMatch(/users\/10\d\d/);
+        // /metrics mounted on the app's port (koa middleware style) answers and is never counted itself.
+        const mounted = await request(`http://127.0.0.1:${app.port}/metrics`);
+        expect(mounted.status).toBe(200);
+        expect(mounted.body).toContain('http_server_request_duration_seconds_bucket');
+        const after = parseSamples((await request(`http://127.0.0.1:${metricsPort}/metrics`)).body);
+        expect(after.filter((s) => s.name === COUNT && s.labels.http_route === '/metrics')).toEqual([]);
       });
     }
   }
