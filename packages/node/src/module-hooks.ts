@@ -104,6 +104,14 @@ export function installModuleHooks(options: ModuleHooksOptions): () => void {
   };
   if (esm) instrumentKoa();
   else cleanups.push(beforeFirstLoad('koa', instrumentKoa));
+  // hapi: the route's path template (hapi's `/users/{id}` syntax) for http.route; its spans are
+  // non-recording when nothing is recorded.
+  const instrumentHapi = (): void => {
+    const { HapiInstrumentation } = require('@opentelemetry/instrumentation-hapi') as typeof import('@opentelemetry/instrumentation-hapi');
+    cleanups.push(registerInstrumentations({ instrumentations: [new HapiInstrumentation()], ...providers }));
+  };
+  if (esm) instrumentHapi();
+  else cleanups.push(beforeFirstLoad('@hapi/hapi', instrumentHapi));
   if (!esm) cleanups.push(hookCommonJsLoadedFromEsm());
   return () => {
     for (const cleanup of cleanups.splice(0)) {
