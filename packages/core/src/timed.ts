@@ -38,10 +38,13 @@ export interface TimedDecorator {
 export function timed(name: string, options: TimedOptions = {}): TimedDecorator {
   const timer = createOperationTimer({ type: options.type, meter: options.meter });
   const attributes = options.attributes;
-  const wrap = <This, Args extends unknown[], Return>(method: Method<This, Args, Return>): Method<This, Args, Return> =>
-    function (this: This, ...args: Args): Return {
+  const wrap = <This, Args extends unknown[], Return>(method: Method<This, Args, Return>): Method<This, Args, Return> => {
+    const timedMethod = function (this: This, ...args: Args): Return {
       return timer.measure(name, () => method.apply(this, args), attributes);
     };
+    keepIdentity(timedMethod, method);
+    return timedMethod;
+  };
   return ((method: unknown, context: unknown, descriptor?: PropertyDescriptor) => {
     // Legacy (experimentalDecorators): (prototype, key, descriptor).
     if (descriptor !== undefined && typeof descriptor.value === 'function') {
@@ -52,6 +55,27 @@ export function timed(name: string, options: TimedOptions = {}): TimedDecorator 
       return wrap(method as Method<unknown, unknown[], unknown>);
     }
     reportOnce(`timed.target.${name}`, `@timed('${name}') applies to methods only; left as it was`);
+    // Legacy property decorators get (prototype, key): returning nothing leaves the property alone.
+    if (typeof context === 'string' || typeof context === 'symbol') return undefined;
     return descriptor ?? method;
   }) as TimedDecorator;
+}
+
+type MetadataReflect = { getOwnMetadataKeys?: (target: object) => unknown[]; getOwnMetadata?: (key: unknown, target: object) => unknown; defineMetadata?: (key: unknown, value: unknown, target: object) => void };
+
+/**
+ * The wrapper stands for the method: its name, length and own properties, and the metadata other
+ * decorators put on it (NestJS keeps routes, guards and roles there, via reflect-metadata; losing
+ * them would drop a route or a guard).
+ */
+function keepIdentity(wrapper: object, method: object): void {
+  for (const key of Reflect.ownKeys(method)) {
+    if (key === 'prototype' || key === 'arguments' || key === 'caller') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(method, key);
+    if (descriptor?.configurable || !(key in wrapper)) Object.defineProperty(wrapper, key, descriptor!);
+  }
+  const metadata = Reflect as unknown as MetadataReflect;
+  if (typeof metadata.getOwnMetadataKeys === 'function' && typeof metadata.getOwnMetadata === 'function' && typeof metadata.defineMetadata === 'function') {
+    for (const key of metadata.getOwnMetadataKeys(method)) metadata.defineMetadata(key, metadata.getOwnMetadata(key, method), wrapper);
+  }
 }

@@ -89,3 +89,20 @@ describe('@timed on something that is not a method', () => {
     expect(field(undefined, { kind: 'field' })).toBeUndefined();
   });
 });
+
+describe('@timed keeps what other decorators put on the method', () => {
+  it('copies the name and own properties (and reflect-metadata, where loaded) to the wrapper; a legacy property decorator leaves the property alone', () => {
+    const original = function find(): string {
+      return 'found';
+    };
+    Object.defineProperty(original, 'path', { value: '/users/:id', enumerable: true });
+    const descriptor = timed('users.find')({}, 'find', { value: original, writable: true, configurable: true, enumerable: false });
+    const wrapped = descriptor.value as typeof original & { path?: string };
+    expect(wrapped).not.toBe(original);
+    expect(wrapped.name).toBe('find');
+    expect(wrapped.path).toBe('/users/:id');
+    expect(wrapped()).toBe('found');
+    const onProperty = timed('x') as unknown as (target: object, key: string) => unknown;
+    expect(onProperty({}, 'field')).toBeUndefined();
+  });
+});

@@ -20,7 +20,8 @@ const FASTIFY_CHANNEL = 'fastify.initialization';
 export function routesFromFastify(): () => void {
   const onRequest: FastifyOnRequest = (request, _reply, done) => {
     try {
-      const route = request.routeOptions?.url ?? request.routerPath;
+      // routeOptions where fastify has it (reading routerPath there would print its deprecation warning).
+      const route = request.routeOptions !== undefined ? request.routeOptions.url : request.routerPath;
       if (typeof route === 'string' && route.length > 0) setHttpRoute(route);
     } catch (error) {
       reportOnce('routes.fastify', `reading a fastify route failed: ${describeError(error)}`);

@@ -27,9 +27,9 @@ type ModuleDefinition = { name?: string; patch?: PatchFunction; unpatch?: PatchF
  * reports once, and hands the module on (as far as the patch got before it threw). A module the app
  * loads between constructing the instrumentation (which enables its hooks) and `start()` is not covered.
  */
-export function containPatches(instrumentation: Instrumentation): void {
+export function containPatches<T extends Instrumentation>(instrumentation: T): T {
   const definitions = (instrumentation as unknown as { _modules?: unknown })._modules;
-  if (!Array.isArray(definitions)) return;
+  if (!Array.isArray(definitions)) return instrumentation;
   const guard = (definition: ModuleDefinition, key: 'patch' | 'unpatch'): void => {
     const original = definition[key];
     if (typeof original !== 'function') return;
@@ -53,6 +53,7 @@ export function containPatches(instrumentation: Instrumentation): void {
       guard(file, 'unpatch');
     }
   }
+  return instrumentation;
 }
 
 /** What {@link installModuleHooks} hooks. */
@@ -91,7 +92,7 @@ export function installModuleHooks(options: ModuleHooksOptions): () => void {
   const instrumentExpress = (): void => {
     const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
     const routesOnly = { ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER] };
-    cleanups.push(registerInstrumentations({ instrumentations: [new ExpressInstrumentation(recording ? {} : routesOnly)], ...providers }));
+    cleanups.push(registerInstrumentations({ instrumentations: [containPatches(new ExpressInstrumentation(recording ? {} : routesOnly))], ...providers }));
   };
   if (esm) instrumentExpress();
   else cleanups.push(beforeFirstLoad('express', instrumentExpress));
@@ -100,7 +101,7 @@ export function installModuleHooks(options: ModuleHooksOptions): () => void {
   const instrumentKoa = (): void => {
     const { KoaInstrumentation, KoaLayerType } = require('@opentelemetry/instrumentation-koa') as typeof import('@opentelemetry/instrumentation-koa');
     const routesOnly = { ignoreLayersType: [KoaLayerType.MIDDLEWARE] };
-    cleanups.push(registerInstrumentations({ instrumentations: [new KoaInstrumentation(recording ? {} : routesOnly)], ...providers }));
+    cleanups.push(registerInstrumentations({ instrumentations: [containPatches(new KoaInstrumentation(recording ? {} : routesOnly))], ...providers }));
   };
   if (esm) instrumentKoa();
   else cleanups.push(beforeFirstLoad('koa', instrumentKoa));
@@ -108,7 +109,7 @@ export function installModuleHooks(options: ModuleHooksOptions): () => void {
   // non-recording when nothing is recorded.
   const instrumentHapi = (): void => {
     const { HapiInstrumentation } = require('@opentelemetry/instrumentation-hapi') as typeof import('@opentelemetry/instrumentation-hapi');
-    cleanups.push(registerInstrumentations({ instrumentations: [new HapiInstrumentation()], ...providers }));
+    cleanups.push(registerInstrumentations({ instrumentations: [containPatches(new HapiInstrumentation())], ...providers }));
   };
   if (esm) instrumentHapi();
   else cleanups.push(beforeFirstLoad('@hapi/hapi', instrumentHapi));

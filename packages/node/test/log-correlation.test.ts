@@ -38,6 +38,11 @@ describe('log correlation (pino, winston)', () => {
         const handled = lines.find((line) => line.logger === logger && line.at === 'request')!;
         expect(handled).toMatchObject({ trace_id: traceId, span_id: spanId, trace_flags: flags, app: 'log-app', request: '/work' });
       }
+      // An object logged in the request and again from a timer: only the request's line has the ids.
+      await eventuallyPasses(() => expect(jsonLines(app!.output().stdout).filter((line) => line.source === 'timer').length).toBeGreaterThan(0));
+      const shared = jsonLines(app.output().stdout).filter((line) => line.logger === 'winston-shared');
+      expect(shared.find((line) => line.source === 'request')).toMatchObject({ trace_id: traceId });
+      for (const line of shared.filter((entry) => entry.source === 'timer')) expect(line).not.toHaveProperty('trace_id');
       // The app's own mixin still runs, and its fields are kept.
       expect(lines.find((line) => line.logger === 'pino' && line.at === 'request')).toMatchObject({ own: 'kept', msg: 'handled' });
       expect(lines.find((line) => line.logger === 'winston' && line.at === 'request')).toMatchObject({ message: 'handled', level: 'info' });
