@@ -15,3 +15,13 @@ export function parseSamples(text: string): Sample[] {
   }
   return samples;
 }
+
+/** The sum of the samples named `name` whose labels include `where` (a label set to '' must be absent). */
+export function total(samples: Sample[], name: string, where: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const sample of samples) {
+    if (sample.name !== name) continue;
+    if (Object.entries(where).every(([key, value]) => (sample.labels[key] ?? '') === value)) sum += sample.value;
+  }
+  return sum;
+}

@@ -1,5 +1,7 @@
 import { spawnListeningApp, type ListeningApp } from '../../test-support/app-process.js';
-import { parseSamples, type Sample } from '../../test-support/prometheus-text.js';
+import { parseSamples, total, type Sample } from '../../test-support/prometheus-text.js';
+
+export { total };
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test-support/demo-and-prometheus.js';
@@ -29,16 +31,6 @@ export async function appStats(app: App): Promise<AppStats> {
 /** The samples of the app's /metrics (text 0.0.4). */
 export async function scrape(app: { metricsPort: number }): Promise<Sample[]> {
   return parseSamples(await (await fetch(`http://127.0.0.1:${app.metricsPort}/metrics`)).text());
-}
-
-/** The sum of the samples named `name` whose labels include `where` (a label set to '' must be absent). */
-export function total(samples: Sample[], name: string, where: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const sample of samples) {
-    if (sample.name !== name) continue;
-    if (Object.entries(where).every(([key, value]) => (sample.labels[key] ?? '') === value)) sum += sample.value;
-  }
-  return sum;
 }
 
 /**

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { get, type ClientRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { expect } from 'vitest';
+import { total } from '../../../test-support/prometheus-text.js';
 import { parseSamples, request, type Sample } from './support.js';
 
 // Helpers of the several-processes tests (processes.test.ts, pm2.test.ts).
@@ -14,11 +15,8 @@ export async function scrape(port: number): Promise<Sample[]> {
   return parseSamples((await request(`http://127.0.0.1:${port}/metrics`)).body);
 }
 
-export function sum(samples: Sample[], name: string, where: Record<string, string> = {}): number {
-  return samples
-    .filter((sample) => sample.name === name && Object.entries(where).every(([key, value]) => sample.labels[key] === value))
-    .reduce((total, sample) => total + sample.value, 0);
-}
+/** The sum of the samples named `name` whose labels include `where` (shared with the reliability suite). */
+export const sum = total;
 
 /** The pids of processes listening on TCP `port` (from /proc: the socket's inode, then who holds it). */
 export function listenersOf(port: number): number[] {

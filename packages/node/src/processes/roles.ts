@@ -262,7 +262,6 @@ class ElectedRole implements ProcessRole {
   private readonly agent: ChildAgent;
   private readonly threads: ProcessGroup;
   private group: ProcessGroup | undefined;
-  private server: Server | undefined;
   private readonly members = new Set<Socket>();
   private lastOwn: Snapshot | undefined;
   private send: ((message: ChildMessage) => void) | undefined;
@@ -334,7 +333,6 @@ class ElectedRole implements ProcessRole {
   }
 
   private becomeHub(server: Server): Promise<AddressInfo | undefined> {
-    this.server = server;
     this.closeLink = () => server.close();
     const group = (this.group = new ProcessGroup(combine, {
       onFirstChild: () => addWorkersCheck(this.host, group, (key) => key.startsWith('s'), () => ({ others: 0, self: 1 })),
